@@ -1,0 +1,152 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/storage"
+)
+
+// authCacheTTL bounds how long a verified API key is trusted without a store
+// read. A key disabled through this node is evicted at once; the TTL bounds
+// the delay for a change made elsewhere.
+const authCacheTTL = 5 * time.Second
+
+type authEntry struct {
+	caller    *coffer.Caller
+	hash      [32]byte
+	expiresAt *time.Time
+	checked   time.Time
+}
+
+type authCache struct {
+	mu      sync.RWMutex
+	entries map[[32]byte]authEntry
+}
+
+func (c *authCache) get(h [32]byte, now time.Time) (authEntry, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	ent, ok := c.entries[h]
+	if !ok || now.Sub(ent.checked) > authCacheTTL {
+		return authEntry{}, false
+	}
+	return ent, true
+}
+
+func (c *authCache) put(ent authEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.entries) > 10000 {
+		clear(c.entries)
+	}
+	c.entries[ent.hash] = ent
+}
+
+// errBadCredential is what every authentication failure returns, whatever the
+// cause, so that a caller learns nothing about which keys exist.
+var errBadCredential = &coffer.Error{Code: coffer.EUNAUTHENTICATED, Message: "authentication is denied"}
+
+// AuthenticateSecretKey returns the caller whose API secret key is secretKey.
+// The key is found by its SHA-256 hash and the hash compared in constant
+// time. Returns EUNAUTHENTICATED.
+func (e *Engine) AuthenticateSecretKey(ctx context.Context, secretKey string) (*coffer.Caller, error) {
+	if secretKey == "" || len(secretKey) > 256 {
+		return nil, errBadCredential
+	}
+	h := sha256.Sum256([]byte(secretKey))
+	now := e.Now()
+	if ent, ok := e.auth.get(h, now); ok {
+		if subtle.ConstantTimeCompare(ent.hash[:], h[:]) != 1 || (ent.expiresAt != nil && !now.Before(*ent.expiresAt)) {
+			return nil, errBadCredential
+		}
+		return ent.caller, nil
+	}
+
+	var ent authEntry
+	err := e.view(ctx, func(tx storage.Tx) error {
+		k, err := tx.GetAPIKeyBySecretHash(ctx, h[:])
+		if err != nil {
+			return err
+		}
+		if subtle.ConstantTimeCompare(k.SecretHash, h[:]) != 1 || k.Disabled {
+			return errBadCredential
+		}
+		p, err := tx.GetPrincipal(ctx, k.PrincipalID)
+		if err != nil {
+			return err
+		}
+		ent = authEntry{
+			caller:    &coffer.Caller{Principal: p, AccessKey: k.AccessKey, DefaultProjectID: k.DefaultProjectID},
+			hash:      h,
+			expiresAt: k.ExpiresAt,
+			checked:   now,
+		}
+		return nil
+	})
+	if errors.Is(err, storage.ErrNotFound) || coffer.ErrorCode(err) == coffer.EUNAUTHENTICATED {
+		return nil, errBadCredential
+	} else if err != nil {
+		return nil, err
+	}
+	if ent.expiresAt != nil && !now.Before(*ent.expiresAt) {
+		return nil, errBadCredential
+	}
+	e.auth.put(ent)
+	return ent.caller, nil
+}
+
+// caller returns the caller in ctx or EUNAUTHENTICATED.
+func caller(ctx context.Context) (*coffer.Caller, error) {
+	c := coffer.CallerFromContext(ctx)
+	if c == nil || c.Principal == nil {
+		return nil, errBadCredential
+	}
+	return c, nil
+}
+
+// Actions the engine authorizes.
+const (
+	actionRead   = "read"   // metadata
+	actionAccess = "access" // secret values
+	actionWrite  = "write"
+	actionDelete = "delete"
+	actionAdmin  = "admin"
+)
+
+// authorize decides whether the caller may do action on the project (and
+// path). The project must belong to the caller's organization; a project of
+// another organization does not exist for the caller. Admin principals may
+// do everything in their organization; other principals get their
+// permissions from policies.
+func (e *Engine) authorize(ctx context.Context, tx storage.Tx, c *coffer.Caller, action, projectID, path string) error {
+	org, err := e.projectOrganization(ctx, tx, projectID)
+	if err != nil {
+		return err
+	}
+	if org != c.Principal.OrganizationID {
+		return coffer.NotFound("project", projectID)
+	}
+	if c.Principal.Admin {
+		return nil
+	}
+	return &coffer.Error{Code: coffer.EFORBIDDEN, Message: "insufficient permissions", Resource: "secret", ResourceID: action}
+}
+
+// projectOrganization returns a project's organization, cached.
+func (e *Engine) projectOrganization(ctx context.Context, tx storage.Tx, projectID string) (string, error) {
+	if v, ok := e.projectOrg.Load(projectID); ok {
+		return v.(string), nil
+	}
+	p, err := tx.GetProject(ctx, projectID)
+	if err != nil {
+		return "", storageErr(err, "project", projectID)
+	}
+	e.projectOrg.Store(p.ID, p.OrganizationID)
+	return p.OrganizationID, nil
+}

@@ -1,0 +1,122 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+
+	"github.com/google/uuid"
+
+	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/storage"
+)
+
+// metaBootstrapped marks a store whose first organization, project and
+// admin key exist.
+const metaBootstrapped = "bootstrapped"
+
+// Credentials are a freshly created API key, secret included. They are
+// returned once and never again.
+type Credentials struct {
+	AccessKey      string
+	SecretKey      string
+	OrganizationID string
+	ProjectID      string
+}
+
+// Bootstrap creates, on a store's first start, the organization "default",
+// its project "default" with its protection key, an admin principal and an
+// API key for it, all in one transaction. On a store that was bootstrapped
+// before it does nothing and returns nil credentials.
+func (e *Engine) Bootstrap(ctx context.Context) (*Credentials, error) {
+	var creds *Credentials
+	err := e.update(ctx, func(tx storage.Tx) error {
+		if _, err := tx.GetMeta(ctx, metaBootstrapped); err == nil {
+			return nil
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return err
+		}
+		now := e.Now()
+		org := &coffer.Organization{ID: uuid.NewString(), Name: "default", CreatedAt: now}
+		if err := tx.CreateOrganization(ctx, org); err != nil {
+			return err
+		}
+		proj := &coffer.Project{
+			ID: uuid.NewString(), OrganizationID: org.ID, Name: "default",
+			Settings:  coffer.ProjectSettings{MaxVersions: coffer.DefaultMaxVersions},
+			CreatedAt: now, UpdatedAt: now,
+		}
+		if err := tx.CreateProject(ctx, proj); err != nil {
+			return err
+		}
+		if _, err := e.keyring.EnsureDefaultKey(ctx, tx, proj.ID); err != nil {
+			return err
+		}
+		admin := &coffer.Principal{
+			ID: uuid.NewString(), OrganizationID: org.ID, Kind: coffer.PrincipalUser,
+			Name: "admin", Admin: true, CreatedAt: now,
+		}
+		if err := tx.CreatePrincipal(ctx, admin); err != nil {
+			return err
+		}
+		c, err := e.createAPIKey(ctx, tx, admin, proj.ID, "bootstrap admin key")
+		if err != nil {
+			return err
+		}
+		if err := tx.PutMeta(ctx, metaBootstrapped, []byte(now.Format("2006-01-02T15:04:05.000000Z"))); err != nil {
+			return err
+		}
+		creds = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return creds, nil
+}
+
+// createAPIKey creates an API key for a principal in tx.
+func (e *Engine) createAPIKey(ctx context.Context, tx storage.Tx, p *coffer.Principal, projectID, description string) (*Credentials, error) {
+	access := NewAccessKey()
+	secret := uuid.NewString()
+	h := sha256.Sum256([]byte(secret))
+	sealed, err := e.keyring.SealCredential([]byte(secret), []byte("coffer api key secret\x00"+access))
+	if err != nil {
+		return nil, err
+	}
+	k := &storage.APIKey{
+		APIKey: coffer.APIKey{
+			AccessKey: access, PrincipalID: p.ID, OrganizationID: p.OrganizationID,
+			DefaultProjectID: projectID, Description: description, CreatedAt: e.Now(),
+		},
+		SecretHash:   h[:],
+		SealedSecret: sealed,
+	}
+	if err := tx.CreateAPIKey(ctx, k); err != nil {
+		return nil, err
+	}
+	return &Credentials{AccessKey: access, SecretKey: secret, OrganizationID: p.OrganizationID, ProjectID: projectID}, nil
+}
+
+// NewAccessKey returns a random access key: "SCW" and 17 upper-case letters,
+// the form every dialect's official client accepts.
+func NewAccessKey() string {
+	const letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	var b [17]byte
+	out := make([]byte, 0, 20)
+	out = append(out, "SCW"...)
+	for {
+		_, _ = rand.Read(b[:])
+		n := 0
+		for _, c := range b {
+			if c < 26*9 { // reject to keep the distribution uniform
+				b[n] = letters[c%26]
+				n++
+			}
+		}
+		if n == len(b) {
+			return string(append(out, b[:]...))
+		}
+	}
+}

@@ -1,0 +1,143 @@
+// Package engine holds every business rule of coffer: authorization,
+// validation, versions and their states, check-and-set, stages, ephemeral
+// policies, deletion schedules.
+//
+// The dialects (Scaleway, Vault KV v2, OKMS, ...) are thin translations of
+// their wire formats into calls of this package, so that a rule written here
+// holds in all of them; a rule enforced in one handler would be a bypass in
+// the others. The engine knows neither HTTP nor SQL: it speaks to storage
+// through storage.Store and to the crypto through the Keyring interface.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/storage"
+)
+
+// Keyring seals and opens data under protection keys. It is implemented by
+// internal/keyring.
+type Keyring interface {
+	// EnsureDefaultKey returns the project's default key, creating it in tx.
+	EnsureDefaultKey(ctx context.Context, tx storage.Tx, projectID string) (*storage.Key, error)
+	// CreateKey creates a user-managed protection key of a project in tx.
+	CreateKey(ctx context.Context, tx storage.Tx, projectID, name string) (*storage.Key, error)
+	// SealVersion seals plaintext under keyID ("" = the project's default).
+	SealVersion(ctx context.Context, tx storage.Tx, projectID, keyID string, plaintext, ad []byte) ([]byte, error)
+	// OpenVersion opens what SealVersion sealed with the same ad.
+	OpenVersion(ctx context.Context, tx storage.Tx, ciphertext, ad []byte) ([]byte, error)
+	// SealCredential seals a credential under the root key.
+	SealCredential(plaintext, ad []byte) ([]byte, error)
+}
+
+// Limits are the configurable bounds the engine enforces.
+type Limits struct {
+	// MaxPayloadSize is the largest version data in bytes.
+	MaxPayloadSize int
+	// MaxSecretsPerProject is the number of secrets a project may hold;
+	// 0 means no limit.
+	MaxSecretsPerProject int
+	// MaxPageSize caps the page a listing returns.
+	MaxPageSize int
+}
+
+// DefaultLimits returns the limits used when none are configured.
+func DefaultLimits() Limits {
+	return Limits{MaxPayloadSize: coffer.MaxPayloadSize, MaxPageSize: 1000}
+}
+
+// Config holds what an Engine needs.
+type Config struct {
+	Store   storage.Store
+	Keyring Keyring
+	Limits  Limits
+	// Now returns the current time; time.Now when nil.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Engine implements the coffer services over a store and a keyring.
+type Engine struct {
+	store   storage.Store
+	keyring Keyring
+	limits  Limits
+	now     func() time.Time
+	log     *slog.Logger
+
+	// projectOrg caches the organization of each project: it never changes.
+	projectOrg sync.Map // project id -> organization id
+
+	auth authCache
+}
+
+var (
+	_ coffer.SecretService  = (*Engine)(nil)
+	_ coffer.AuthService    = (*Engine)(nil)
+	_ coffer.ProjectService = (*Engine)(nil)
+)
+
+// New returns an engine.
+func New(cfg Config) *Engine {
+	e := &Engine{
+		store:   cfg.Store,
+		keyring: cfg.Keyring,
+		limits:  cfg.Limits,
+		now:     cfg.Now,
+		log:     cfg.Logger,
+	}
+	if e.limits.MaxPayloadSize <= 0 {
+		e.limits.MaxPayloadSize = coffer.MaxPayloadSize
+	}
+	if e.limits.MaxPageSize <= 0 {
+		e.limits.MaxPageSize = DefaultLimits().MaxPageSize
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	if e.log == nil {
+		e.log = slog.New(slog.DiscardHandler)
+	}
+	e.auth.entries = make(map[[32]byte]authEntry)
+	return e
+}
+
+// Now returns the engine's current time, in UTC at microsecond precision,
+// the precision every store keeps.
+func (e *Engine) Now() time.Time {
+	return e.now().UTC().Truncate(time.Microsecond)
+}
+
+// view and update run fn in a transaction and turn storage faults into
+// internal errors. Application errors returned by fn pass through.
+func (e *Engine) view(ctx context.Context, fn func(tx storage.Tx) error) error {
+	return e.store.View(ctx, fn)
+}
+
+func (e *Engine) update(ctx context.Context, fn func(tx storage.Tx) error) error {
+	return e.store.Update(ctx, fn)
+}
+
+// storageErr turns a storage error into an application error: ErrNotFound
+// into ENOTFOUND for the resource, ErrConflict into ECONFLICT, anything else
+// into an internal error that keeps its cause for the log.
+func storageErr(err error, resource, id string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, storage.ErrNotFound):
+		return coffer.NotFound(resource, id)
+	case errors.Is(err, storage.ErrConflict):
+		return &coffer.Error{Code: coffer.ECONFLICT, Message: resource + " already exists", Resource: resource, ResourceID: id}
+	case coffer.AsError(err) != nil:
+		return err
+	}
+	return fmt.Errorf("%s %s: %w", resource, id, err)
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,228 @@
+// Package node assembles one coffer node from its configuration: seal ->
+// store -> keyring -> engine -> dialects -> server, plus the background
+// scheduler. cmd/coffer runs a node; the integration tests start real nodes
+// the same way, so what they test is what ships.
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/coffer-dev/coffer/internal/engine"
+	"github.com/coffer-dev/coffer/internal/keyring"
+	"github.com/coffer-dev/coffer/internal/scaleway"
+	"github.com/coffer-dev/coffer/internal/scheduler"
+	"github.com/coffer-dev/coffer/internal/seal"
+	"github.com/coffer-dev/coffer/internal/server"
+	"github.com/coffer-dev/coffer/internal/sqlite"
+)
+
+// File names inside the data directory.
+const (
+	DatabaseFile    = "coffer.db"
+	RootKeyFile     = "root.key"
+	CredentialsFile = "admin-credentials.json"
+)
+
+// Config configures a node.
+type Config struct {
+	// DataDir holds the database, the root key file and the first admin
+	// credentials.
+	DataDir string
+	// RootKey is the base64 root key (COFFER_ROOT_KEY); when empty the key
+	// file in DataDir is used, and created on first start.
+	RootKey string
+	// Listen is the address the server listens on.
+	Listen string
+	// Regions are the Scaleway regions served.
+	Regions []string
+	// APIURL is the base URL clients use, written into the credentials file.
+	APIURL string
+	Limits engine.Limits
+	// MaxBodySize bounds request bodies.
+	MaxBodySize int64
+	// JobInterval is how often background jobs run; 10 s when 0.
+	JobInterval time.Duration
+	Now         func() time.Time
+	Logger      *slog.Logger
+}
+
+// Node is a running coffer node.
+type Node struct {
+	Engine *engine.Engine
+	Server *server.Server
+	// Credentials are the admin credentials created on first start; nil on
+	// later starts.
+	Credentials *Credentials
+
+	store     *sqlite.DB
+	root      *seal.Root
+	keyring   *keyring.Keyring
+	scheduler *scheduler.Scheduler
+	log       *slog.Logger
+}
+
+// Credentials is the admin-credentials.json document.
+type Credentials struct {
+	AccessKey      string `json:"access_key"`
+	SecretKey      string `json:"secret_key"`
+	OrganizationID string `json:"organization_id"`
+	ProjectID      string `json:"project_id"`
+	Region         string `json:"region"`
+	APIURL         string `json:"api_url"`
+}
+
+// ErrNoRootKey means a data directory holds a database but no root key was
+// given: starting would create a new key that cannot open the data.
+var ErrNoRootKey = errors.New("the data directory holds a database but its root key is missing: " +
+	"restore " + RootKeyFile + " or set COFFER_ROOT_KEY; nothing was changed")
+
+// Open assembles a node: it creates the data directory and root key on
+// first start, opens the store, checks the root key against it, bootstraps
+// the first organization, project and admin key, and builds the HTTP
+// handler. It does not listen; Start does.
+func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Regions) == 0 {
+		cfg.Regions = []string{"fr-par"}
+	}
+	if cfg.JobInterval <= 0 {
+		cfg.JobInterval = 10 * time.Second
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	dbPath := filepath.Join(cfg.DataDir, DatabaseFile)
+	keyPath := filepath.Join(cfg.DataDir, RootKeyFile)
+	if cfg.RootKey == "" && exists(dbPath) && !exists(keyPath) {
+		return nil, ErrNoRootKey
+	}
+
+	n := &Node{log: cfg.Logger}
+	defer func() {
+		if err != nil {
+			n.closeStores()
+		}
+	}()
+	var info seal.Info
+	if n.root, info, err = seal.Load(seal.Config{KeyFile: keyPath, EnvKey: cfg.RootKey}); err != nil {
+		return nil, err
+	}
+	if info.Created {
+		cfg.Logger.Warn("created a new root key next to the data; losing it loses every secret, "+
+			"and anyone who copies both can read them: keep a copy elsewhere, or give the key "+
+			"through COFFER_ROOT_KEY", "path", keyPath)
+	}
+	if n.store, err = sqlite.Open(dbPath); err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	if n.keyring, err = keyring.Open(ctx, n.store, n.root, cfg.Now); err != nil {
+		return nil, err
+	}
+	n.Engine = engine.New(engine.Config{
+		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
+	})
+	creds, err := n.Engine.Bootstrap(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("bootstrap: %w", err)
+	}
+	if creds != nil {
+		n.Credentials = &Credentials{
+			AccessKey: creds.AccessKey, SecretKey: creds.SecretKey,
+			OrganizationID: creds.OrganizationID, ProjectID: creds.ProjectID,
+			Region: cfg.Regions[0], APIURL: cfg.APIURL,
+		}
+		if err := writeCredentials(filepath.Join(cfg.DataDir, CredentialsFile), n.Credentials); err != nil {
+			return nil, err
+		}
+	}
+	n.Server = server.New(server.Config{
+		Addr: cfg.Listen,
+		Scaleway: scaleway.New(scaleway.Config{
+			Service: n.Engine, Regions: cfg.Regions, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger,
+		}),
+		Ready:  n.store.Ping,
+		Logger: cfg.Logger,
+	})
+	n.scheduler = scheduler.New(cfg.JobInterval, cfg.Logger, scheduler.Job{Name: "due", Run: n.Engine.RunDue})
+	return n, nil
+}
+
+// Handler returns the node's HTTP handler.
+func (n *Node) Handler() http.Handler { return n.Server.Handler() }
+
+// Start listens and starts the background jobs.
+func (n *Node) Start() error {
+	if err := n.Server.Open(); err != nil {
+		return err
+	}
+	n.scheduler.Open()
+	return nil
+}
+
+// StartJobs starts only the background jobs, for a node served by a test
+// server.
+func (n *Node) StartJobs() { n.scheduler.Open() }
+
+// Close stops the server (waiting until ctx ends for requests under way),
+// the jobs, and closes the store. The root key is wiped from memory.
+func (n *Node) Close(ctx context.Context) error {
+	err := n.Server.Close(ctx)
+	n.scheduler.Close()
+	if cerr := n.closeStores(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+func (n *Node) closeStores() error {
+	var err error
+	if n.keyring != nil {
+		n.keyring.Close()
+	}
+	if n.store != nil {
+		err = n.store.Close()
+	}
+	if n.root != nil {
+		n.root.Close()
+	}
+	return err
+}
+
+// writeCredentials writes the first admin credentials, readable by the owner
+// only. It never overwrites a file.
+func writeCredentials(path string, c *Credentials) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	defer clear(b)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("write admin credentials: %w", err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("write admin credentials: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return !errors.Is(err, fs.ErrNotExist)
+}

@@ -1,0 +1,150 @@
+// Package scaleway serves the Scaleway Secret Manager API v1beta1 over the
+// coffer engine, so that the official SDKs, the scw CLI, the Terraform
+// provider and External Secrets work against coffer unchanged.
+//
+// It owns the wire format only: request decoding, response shapes, the
+// status code and error body of each coffer error code. Every rule lives in
+// the engine. See README.md for what is supported and where it deviates from
+// the real service.
+package scaleway
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+
+	"github.com/coffer-dev/coffer"
+)
+
+// Service is what this dialect needs of the engine.
+type Service interface {
+	coffer.SecretService
+	coffer.AuthService
+}
+
+// Config configures the dialect.
+type Config struct {
+	Service Service
+	// Regions are the region names served; others answer 404.
+	Regions []string
+	// MaxBodySize bounds request bodies; 1 MiB when 0.
+	MaxBodySize int64
+	Logger      *slog.Logger
+}
+
+// Handler serves the API.
+type Handler struct {
+	svc     Service
+	regions map[string]bool
+	maxBody int64
+	log     *slog.Logger
+}
+
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	h := &Handler{svc: cfg.Service, regions: map[string]bool{}, maxBody: cfg.MaxBodySize, log: cfg.Logger}
+	for _, r := range cfg.Regions {
+		h.regions[r] = true
+	}
+	if h.maxBody <= 0 {
+		h.maxBody = 1 << 20
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+// Prefix is where the API lives; the region follows.
+const Prefix = "/secret-manager/v1beta1/regions/{region}"
+
+// Register mounts every route on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	routes := []struct {
+		pattern string
+		fn      func(w http.ResponseWriter, r *http.Request) error
+	}{
+		{"POST /secrets", h.createSecret},
+		{"GET /secrets", h.listSecrets},
+		{"GET /secrets/browse", h.browseSecrets},
+		{"GET /secrets/{secret_id}", h.getSecret},
+		{"PATCH /secrets/{secret_id}", h.updateSecret},
+		{"DELETE /secrets/{secret_id}", h.deleteSecret},
+		{"POST /secrets/{secret_id}/protect", h.protectSecret},
+		{"POST /secrets/{secret_id}/unprotect", h.unprotectSecret},
+		{"POST /secrets/{secret_id}/add-owner", h.addSecretOwner},
+		{"POST /secrets/{secret_id}/restore", h.restoreSecret},
+		{"POST /secrets/{secret_id}/versions", h.createVersion},
+		{"GET /secrets/{secret_id}/versions", h.listVersions},
+		{"GET /secrets/{secret_id}/versions/{revision}", h.getVersion},
+		{"PATCH /secrets/{secret_id}/versions/{revision}", h.updateVersion},
+		{"DELETE /secrets/{secret_id}/versions/{revision}", h.deleteVersion},
+		{"GET /secrets/{secret_id}/versions/{revision}/access", h.accessVersion},
+		{"POST /secrets/{secret_id}/versions/{revision}/enable", h.enableVersion},
+		{"POST /secrets/{secret_id}/versions/{revision}/disable", h.disableVersion},
+		{"POST /secrets/{secret_id}/versions/{revision}/restore", h.restoreVersion},
+		{"GET /secrets-by-path/versions/{revision}/access", h.accessVersionByPath},
+		{"GET /tags", h.listTags},
+		{"GET /secret-types", h.listSecretTypes},
+	}
+	for _, rt := range routes {
+		method, path, _ := cut(rt.pattern)
+		mux.Handle(method+" "+Prefix+path, h.wrap(rt.fn))
+	}
+	// Unknown paths under the prefix answer in this dialect's format.
+	mux.Handle("/secret-manager/", h.wrap(func(http.ResponseWriter, *http.Request) error {
+		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
+	}))
+	mux.HandleFunc("GET /metadata", h.metadata)
+}
+
+func cut(pattern string) (string, string, bool) {
+	for i := 0; i < len(pattern); i++ {
+		if pattern[i] == ' ' {
+			return pattern[:i], pattern[i+1:], true
+		}
+	}
+	return "", pattern, false
+}
+
+// wrap checks the region, bounds the body, authenticates the X-Auth-Token
+// and writes the handler's error, if any, in the service's format.
+func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if region := r.PathValue("region"); region != "" && !h.regions[region] {
+			h.writeError(ctx, w, coffer.NotFound("region", region))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		c, err := h.svc.AuthenticateSecretKey(ctx, r.Header.Get("X-Auth-Token"))
+		if err != nil {
+			h.writeError(ctx, w, err)
+			return
+		}
+		r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
+		if err := fn(w, r); err != nil {
+			h.writeError(r.Context(), w, err)
+		}
+	})
+}
+
+// metadata answers the gateway call the Go SDK makes to build resource names.
+func (h *Handler) metadata(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"platform": "external", "partition": "scw", "domain": "scw.eu"})
+}
+
+// region returns the request's region.
+func region(r *http.Request) string { return r.PathValue("region") }
+
+// defaultProject returns the project named in the request, or the caller's
+// default project.
+func defaultProject(ctx context.Context, projectID string) string {
+	if projectID != "" {
+		return projectID
+	}
+	if c := coffer.CallerFromContext(ctx); c != nil {
+		return c.DefaultProjectID
+	}
+	return ""
+}

@@ -1,0 +1,203 @@
+// Package server is coffer's one HTTP server: it mounts every dialect in one
+// routes function, adds what all requests share (request ids, access logs,
+// panic recovery) and the operational endpoints, and shuts down gracefully.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/coffer-dev/coffer"
+)
+
+// Dialect is an API that mounts its routes.
+type Dialect interface {
+	Register(mux *http.ServeMux)
+}
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the address to listen on, e.g. "127.0.0.1:8080".
+	Addr string
+	// Scaleway serves the Scaleway Secret Manager API.
+	Scaleway Dialect
+	// Ready reports whether the node can serve (its store answers).
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+}
+
+// Server serves coffer over HTTP.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+	srv     *http.Server
+	ln      net.Listener
+	done    chan error
+}
+
+// New returns a server; Open starts it.
+func New(cfg Config) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg}
+	s.handler = s.middleware(s.routes())
+	return s
+}
+
+// routes mounts every dialect and the operational endpoints.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	if s.cfg.Scaleway != nil {
+		s.cfg.Scaleway.Register(mux)
+	}
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if s.cfg.Ready != nil {
+			ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+			defer cancel()
+			if err := s.cfg.Ready(ctx); err != nil {
+				s.cfg.Logger.WarnContext(ctx, "not ready", "error", err)
+				writeStatus(w, http.StatusServiceUnavailable, "unavailable")
+				return
+			}
+		}
+		writeStatus(w, http.StatusOK, "ok")
+	})
+	return mux
+}
+
+func writeStatus(w http.ResponseWriter, code int, status string) {
+	w.Header()["Content-Type"] = []string{"application/json"}
+	w.WriteHeader(code)
+	_, _ = fmt.Fprintf(w, `{"status":%q}`, status)
+}
+
+// Handler returns the server's handler, for tests and embedding.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Open listens and serves in the background.
+func (s *Server) Open() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	s.srv = &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
+	}
+	s.done = make(chan error, 1)
+	go func() {
+		err := s.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	return nil
+}
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() string {
+	if s.ln == nil {
+		return s.cfg.Addr
+	}
+	return s.ln.Addr().String()
+}
+
+// Close stops accepting requests and waits, until ctx ends, for the ones
+// under way to finish.
+func (s *Server) Close(ctx context.Context) error {
+	if s.srv == nil {
+		return nil
+	}
+	err := s.srv.Shutdown(ctx)
+	if serr := <-s.done; err == nil {
+		err = serr
+	}
+	return err
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+// middleware gives every request an id (returned as X-Request-Id), logs it
+// without its query string or body, and turns a panic into a 500 whose log
+// line carries the stack but no value.
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := newRequestID()
+		w.Header().Set("X-Request-Id", id)
+		ctx := coffer.NewContextWithRequestID(r.Context(), id)
+		rec := &statusRecorder{ResponseWriter: w}
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.cfg.Logger.ErrorContext(ctx, "panic serving request", "request_id", id,
+					"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+				if rec.status == 0 {
+					w.Header()["Content-Type"] = []string{"application/json"}
+					w.WriteHeader(http.StatusInternalServerError)
+					_, _ = w.Write([]byte(`{"message":"internal error","type":"internal_error"}`))
+				}
+			}
+		}()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+		s.cfg.Logger.InfoContext(ctx, "request", "request_id", id, "method", r.Method,
+			"path", r.URL.Path, "status", rec.status, "duration", time.Since(start), "remote", r.RemoteAddr)
+	})
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}

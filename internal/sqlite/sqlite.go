@@ -1,0 +1,326 @@
+// Package sqlite is coffer's default store: one SQLite file on local disk,
+// through the pure-Go driver modernc.org/sqlite, so that the single coffer
+// binary needs no C toolchain and no database server.
+//
+// SQLite allows one writer at a time. The store makes that explicit rather
+// than discovering it through lock errors: every Update runs on one dedicated
+// connection and begins with BEGIN IMMEDIATE, so write transactions queue in
+// the process and take the database's write lock up front. That lock is what
+// makes GetSecret inside Update a row lock, as the storage contract requires:
+// while one transaction holds it, no other can write any row. Views run on a
+// separate pool of read-only connections and, in WAL mode, never wait for the
+// writer.
+//
+// Commits are durable (synchronous=FULL) and foreign keys are enforced. Times
+// are stored as microseconds since the Unix epoch in UTC, structured values as
+// JSON text; the schema avoids what PostgreSQL could not mirror, so that both
+// backends keep one shape and pass one conformance suite (storagetest).
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/coffer-dev/coffer/internal/storage"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+var _ storage.Store = (*DB)(nil)
+
+// busyTimeoutMillis is how long a statement waits for a lock another process
+// holds before it fails with SQLITE_BUSY.
+const busyTimeoutMillis = 5000
+
+// DB is a coffer store in one SQLite file.
+type DB struct {
+	write *sql.DB // one connection: write transactions are serialized
+	read  *sql.DB // read-only connections for View
+}
+
+// Open opens the store at path, creating the file (mode 0600) and its
+// directory (mode 0700) if they do not exist, and applies the migrations
+// the file lacks.
+func Open(path string) (*DB, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil, fmt.Errorf("sqlite: open %q: want the path of a file", path)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := createFile(abs); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+
+	ctx := context.Background()
+	db := &DB{}
+	// The writer opens first: it puts the file in WAL mode and migrates it
+	// before any reader looks at it.
+	if db.write, err = openPool(ctx, abs, 1, writeParams()); err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if err := migrate(ctx, db.write); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	if db.read, err = openPool(ctx, abs, readConns(), readParams()); err != nil {
+		db.write.Close()
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	return db, nil
+}
+
+// createFile creates the database file with owner-only permissions before
+// the driver would create it with the process umask. SQLite gives the WAL and
+// shared-memory files the permissions of the database file.
+func createFile(path string) error {
+	dir := filepath.Dir(path)
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, fs.ErrExist) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// readConns is the size of the read pool.
+func readConns() int {
+	return min(max(runtime.GOMAXPROCS(0), 2), 8)
+}
+
+// writeParams are the connection parameters of the write connection.
+func writeParams() url.Values {
+	return url.Values{
+		"_pragma": {
+			fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis),
+			"journal_mode(WAL)",
+			"synchronous(FULL)",
+			"foreign_keys(1)",
+		},
+		"_txlock": {"immediate"},
+	}
+}
+
+// readParams are the connection parameters of the read connections.
+func readParams() url.Values {
+	return url.Values{
+		"_pragma": {
+			fmt.Sprintf("busy_timeout(%d)", busyTimeoutMillis),
+			"foreign_keys(1)",
+			"query_only(1)",
+		},
+	}
+}
+
+// openPool opens a pool of at most n connections to the file at the absolute
+// path and checks that the connection parameters took effect.
+func openPool(ctx context.Context, path string, n int, params url.Values) (*sql.DB, error) {
+	// A URI keeps characters such as '?' and '#' in the path from being read
+	// as the start of the parameters.
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows volume
+	}
+	dsn := (&url.URL{Scheme: "file", Path: p, RawQuery: params.Encode()}).String()
+
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	db.SetConnMaxLifetime(0)
+	db.SetConnMaxIdleTime(0)
+	if err := checkPragmas(ctx, db, params.Has("_txlock")); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// checkPragmas fails unless a connection of db has the settings the store
+// relies on: a file that cannot use WAL, for one, must not open silently in
+// another journal mode.
+func checkPragmas(ctx context.Context, db *sql.DB, writer bool) error {
+	want := map[string]string{
+		"journal_mode": "wal",
+		"foreign_keys": "1",
+		"busy_timeout": fmt.Sprint(busyTimeoutMillis),
+	}
+	if writer {
+		want["synchronous"] = "2" // FULL
+		want["query_only"] = "0"
+	} else {
+		want["query_only"] = "1"
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for name, v := range want {
+		var got string
+		if err := conn.QueryRowContext(ctx, "PRAGMA "+name).Scan(&got); err != nil {
+			return fmt.Errorf("read pragma %s: %w", name, err)
+		}
+		if !strings.EqualFold(got, v) {
+			return fmt.Errorf("pragma %s is %q, want %q", name, got, v)
+		}
+	}
+	return nil
+}
+
+// Close closes both connection pools.
+func (db *DB) Close() error {
+	// Let SQLite refresh the statistics its query planner uses, as it
+	// advises long-lived connections to do before they close. It only
+	// tunes performance, so a failure, or a writer busy past the
+	// deadline, does not fail Close.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	_, _ = db.write.ExecContext(ctx, "PRAGMA optimize")
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Ping checks that both pools answer.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.write.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if err := db.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction on the read pool.
+func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
+	t, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", classify(err))
+	}
+	defer t.Rollback()
+	return fn(&tx{tx: t})
+}
+
+// Update runs fn in a write transaction on the write connection and commits
+// it if fn returns nil. It rolls back when fn fails or panics.
+func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	// BEGIN IMMEDIATE (the _txlock parameter) takes the write lock now, so a
+	// transaction never fails later for want of it.
+	t, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", classify(err))
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			t.Rollback()
+		}
+	}()
+	if err := fn(&tx{tx: t}); err != nil {
+		return err
+	}
+	committed = true
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", classify(err))
+	}
+	return nil
+}
+
+// tx implements storage.Tx over one database/sql transaction.
+type tx struct {
+	tx *sql.Tx
+}
+
+var _ storage.Tx = (*tx)(nil)
+
+// classify maps a driver error to the storage error it means, keeping the
+// driver error in the chain: sql.ErrNoRows to storage.ErrNotFound; uniqueness
+// and foreign-key violations and lost lock waits to storage.ErrConflict. It
+// returns other errors unchanged.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
+	}
+	var e *sqlite.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE,
+		sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY,
+		sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	}
+	// The primary code, whatever the extended one (SQLITE_BUSY_SNAPSHOT...).
+	if e.Code()&0xff == sqlite3.SQLITE_BUSY {
+		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	}
+	return err
+}
+
+// isForeignKeyViolation reports whether err is a foreign-key violation.
+func isForeignKeyViolation(err error) bool {
+	var e *sqlite.Error
+	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
+}
+
+// notFound returns an ErrNotFound error about a record.
+func notFound(what string) error {
+	return fmt.Errorf("%w: %s", storage.ErrNotFound, what)
+}
+
+// mustAffect returns ErrNotFound, about what, unless res reports a changed
+// row.
+func mustAffect(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound(what)
+	}
+	return nil
+}
+
+// scanner is a *sql.Row or *sql.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// collect reads every row with scan and closes rows.
+func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

@@ -1,0 +1,195 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/storage"
+)
+
+// versionColumns are the columns scanVersion reads, of the versions table
+// aliased v joined with its secret aliased s. They leave the data out;
+// versionDataColumns adds it.
+const versionColumns = `v.secret_id, v.revision, v.state, v.state_before_deletion,
+v.description, v.data_crc32, v.size, v.ephemeral, v.expires_at, v.disabled_at,
+v.deletion_requested_at, v.purge_at, v.destroyed_at, v.accessed_at, v.created_by,
+v.created_at, v.updated_at, s.project_id`
+
+// versionDataColumns are versionColumns and the data, for scanVersionData.
+const versionDataColumns = versionColumns + `, v.data, v.data IS NULL`
+
+// versionFrom joins a version with its secret, which holds its project.
+const versionFrom = `FROM versions v JOIN secrets s ON s.id = v.secret_id`
+
+// scanVersion reads the versionColumns of one row.
+func scanVersion(row scanner) (*storage.Version, error) {
+	return scanVersionWith(row)
+}
+
+// scanVersionData reads the versionDataColumns of one row.
+func scanVersionData(row scanner) (*storage.Version, error) {
+	var data []byte
+	var dataIsNull bool
+	v, err := scanVersionWith(row, &data, &dataIsNull)
+	if err != nil {
+		return nil, err
+	}
+	v.Data = getNullBytes(data, dataIsNull)
+	return v, nil
+}
+
+// scanVersionWith reads the versionColumns of one row and then the columns
+// that follow them into extra.
+func scanVersionWith(row scanner, extra ...any) (*storage.Version, error) {
+	var v storage.Version
+	var crc, expiresAt, disabledAt, deletionRequestedAt, purgeAt, destroyedAt, accessedAt sql.NullInt64
+	var ephemeral sql.NullString
+	var createdAt, updatedAt int64
+	dest := []any{&v.SecretID, &v.Revision, &v.State, &v.StateBeforeDeletion,
+		&v.Description, &crc, &v.Size, &ephemeral, &expiresAt, &disabledAt,
+		&deletionRequestedAt, &purgeAt, &destroyedAt, &accessedAt, &v.CreatedBy,
+		&createdAt, &updatedAt, &v.ProjectID}
+	if err := row.Scan(append(dest, extra...)...); err != nil {
+		return nil, err
+	}
+	var err error
+	if v.DataCRC32, err = getUint32Ptr(crc); err != nil {
+		return nil, fmt.Errorf("version %s/%d: data_crc32: %w", v.SecretID, v.Revision, err)
+	}
+	if v.Ephemeral, err = getVersionEphemeral(ephemeral, expiresAt); err != nil {
+		return nil, fmt.Errorf("version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
+	}
+	v.DisabledAt = getTimePtr(disabledAt)
+	v.DeletionRequestedAt = getTimePtr(deletionRequestedAt)
+	v.PurgeAt = getTimePtr(purgeAt)
+	v.DestroyedAt = getTimePtr(destroyedAt)
+	v.AccessedAt = getTimePtr(accessedAt)
+	v.CreatedAt = getTime(createdAt)
+	v.UpdatedAt = getTime(updatedAt)
+	return &v, nil
+}
+
+// CreateVersion returns ErrConflict for a taken (secret, revision), and
+// ErrNotFound when the secret does not exist. v.ProjectID is not stored: a
+// version's project is always its secret's.
+func (t *tx) CreateVersion(ctx context.Context, v *storage.Version) error {
+	ephemeral, expiresAt, err := putVersionEphemeral(v.Ephemeral)
+	if err != nil {
+		return fmt.Errorf("sqlite: create version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
+	}
+	_, err = t.tx.ExecContext(ctx, `INSERT INTO versions (secret_id, revision, state,
+state_before_deletion, description, data_crc32, size, ephemeral, expires_at, disabled_at,
+deletion_requested_at, purge_at, destroyed_at, accessed_at, created_by, created_at,
+updated_at, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		v.SecretID, int64(v.Revision), string(v.State),
+		string(v.StateBeforeDeletion), v.Description, putUint32Ptr(v.DataCRC32), v.Size, ephemeral, expiresAt, putTimePtr(v.DisabledAt),
+		putTimePtr(v.DeletionRequestedAt), putTimePtr(v.PurgeAt), putTimePtr(v.DestroyedAt), putTimePtr(v.AccessedAt), v.CreatedBy, putTime(v.CreatedAt),
+		putTime(v.UpdatedAt), v.Data)
+	if isForeignKeyViolation(err) {
+		// The only foreign key of a version is its secret.
+		return fmt.Errorf("sqlite: create version %s/%d: %w", v.SecretID, v.Revision, notFound("secret"))
+	} else if err != nil {
+		return fmt.Errorf("sqlite: create version %s/%d: %w", v.SecretID, v.Revision, classify(err))
+	}
+	return nil
+}
+
+// GetVersion returns a version with its sealed data. Returns ErrNotFound.
+func (t *tx) GetVersion(ctx context.Context, secretID string, revision uint32) (*storage.Version, error) {
+	v, err := scanVersionData(t.tx.QueryRowContext(ctx, `SELECT `+versionDataColumns+` `+versionFrom+`
+WHERE v.secret_id = ? AND v.revision = ?`, secretID, int64(revision)))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: get version %s/%d: %w", secretID, revision, classify(err))
+	}
+	return v, nil
+}
+
+// UpdateVersion replaces every field of a version but its key and creation
+// time, its sealed data included. Returns ErrNotFound.
+func (t *tx) UpdateVersion(ctx context.Context, v *storage.Version) error {
+	ephemeral, expiresAt, err := putVersionEphemeral(v.Ephemeral)
+	if err != nil {
+		return fmt.Errorf("sqlite: update version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
+	}
+	res, err := t.tx.ExecContext(ctx, `UPDATE versions SET state = ?,
+state_before_deletion = ?, description = ?, data_crc32 = ?, size = ?, ephemeral = ?,
+expires_at = ?, disabled_at = ?, deletion_requested_at = ?, purge_at = ?, destroyed_at = ?,
+accessed_at = ?, created_by = ?, updated_at = ?, data = ?
+WHERE secret_id = ? AND revision = ?`,
+		string(v.State),
+		string(v.StateBeforeDeletion), v.Description, putUint32Ptr(v.DataCRC32), v.Size, ephemeral,
+		expiresAt, putTimePtr(v.DisabledAt), putTimePtr(v.DeletionRequestedAt), putTimePtr(v.PurgeAt), putTimePtr(v.DestroyedAt),
+		putTimePtr(v.AccessedAt), v.CreatedBy, putTime(v.UpdatedAt), v.Data,
+		v.SecretID, int64(v.Revision))
+	if err == nil {
+		err = mustAffect(res, "version")
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: update version %s/%d: %w", v.SecretID, v.Revision, classify(err))
+	}
+	return nil
+}
+
+// DeleteVersion removes a version. Returns ErrNotFound.
+func (t *tx) DeleteVersion(ctx context.Context, secretID string, revision uint32) error {
+	res, err := t.tx.ExecContext(ctx,
+		`DELETE FROM versions WHERE secret_id = ? AND revision = ?`, secretID, int64(revision))
+	if err == nil {
+		err = mustAffect(res, "version")
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: delete version %s/%d: %w", secretID, revision, classify(err))
+	}
+	return nil
+}
+
+// ListVersions returns one page of a secret's matching versions without
+// their data, and the number of matches across all pages.
+func (t *tx) ListVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
+	vs, n, err := t.listVersions(ctx, secretID, f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sqlite: list versions of secret %s: %w", secretID, err)
+	}
+	return vs, n, nil
+}
+
+func (t *tx) listVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
+	limit, err := pageLimit(f.Offset, f.Limit)
+	if err != nil {
+		return nil, 0, err
+	}
+	where := "v.secret_id = ?"
+	args := []any{secretID}
+	if len(f.States) > 0 {
+		where += " AND v.state IN (" + placeholders(len(f.States)) + ")"
+		for _, s := range f.States {
+			args = append(args, string(s))
+		}
+	}
+	order := "v.revision ASC"
+	if f.Descending {
+		order = "v.revision DESC"
+	}
+
+	var total int
+	if err := t.tx.QueryRowContext(ctx,
+		`SELECT COUNT(*) FROM versions v WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, classify(err)
+	}
+	if f.Offset >= total {
+		return nil, total, nil
+	}
+	rows, err := t.tx.QueryContext(ctx, `SELECT `+versionColumns+` `+versionFrom+`
+WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	if err != nil {
+		return nil, 0, classify(err)
+	}
+	vs, err := collect(rows, scanVersion)
+	if err != nil {
+		return nil, 0, classify(err)
+	}
+	return vs, total, nil
+}

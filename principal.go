@@ -1,0 +1,55 @@
+package coffer
+
+import (
+	"context"
+	"time"
+)
+
+// PrincipalKind says what a principal is.
+type PrincipalKind string
+
+// Principal kinds.
+const (
+	PrincipalUser        PrincipalKind = "user"
+	PrincipalApplication PrincipalKind = "application"
+)
+
+// Principal is who calls: a user or an application of an organization.
+type Principal struct {
+	ID             string
+	OrganizationID string
+	Kind           PrincipalKind
+	Name           string
+	// Admin principals may do anything in their organization.
+	Admin     bool
+	CreatedAt time.Time
+}
+
+// APIKey is a principal's credential. The secret key is shown once at
+// creation and otherwise only held sealed.
+type APIKey struct {
+	AccessKey        string // "SCW" + 17 upper-case characters
+	PrincipalID      string
+	OrganizationID   string
+	DefaultProjectID string
+	Description      string
+	Disabled         bool
+	ExpiresAt        *time.Time
+	CreatedAt        time.Time
+}
+
+// Caller is the authenticated identity of a request.
+type Caller struct {
+	Principal *Principal
+	// AccessKey is the key the caller authenticated with, if any.
+	AccessKey string
+	// DefaultProjectID is the project used when a request names none.
+	DefaultProjectID string
+}
+
+// AuthService authenticates credentials.
+type AuthService interface {
+	// AuthenticateSecretKey returns the caller whose API secret key is
+	// secretKey. Returns EUNAUTHENTICATED.
+	AuthenticateSecretKey(ctx context.Context, secretKey string) (*Caller, error)
+}

@@ -1,0 +1,44 @@
+package coffer
+
+import (
+	"context"
+	"time"
+)
+
+// Organization owns projects and principals.
+type Organization struct {
+	ID        string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Project is the unit of isolation and of defaults: a Scaleway project_id,
+// an OKMS okmsId, the owner of a Vault mount.
+type Project struct {
+	ID             string
+	OrganizationID string
+	Name           string
+	Settings       ProjectSettings
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// ProjectSettings are the defaults OKMS calls domain config and Vault calls
+// mount config.
+type ProjectSettings struct {
+	// MaxVersions is the default number of versions a secret keeps.
+	MaxVersions int
+	// CASRequired is the default for secrets' CASRequired.
+	CASRequired bool
+	// VersionTTL is the default for secrets' VersionTTL; 0 = never.
+	VersionTTL time.Duration
+}
+
+// ProjectService reads and changes projects.
+type ProjectService interface {
+	// GetProject returns a project. Returns ENOTFOUND.
+	GetProject(ctx context.Context, id string) (*Project, error)
+	// UpdateProjectSettings replaces a project's settings.
+	// Returns EINVALID, ENOTFOUND, EFORBIDDEN.
+	UpdateProjectSettings(ctx context.Context, id string, s ProjectSettings) (*Project, error)
+}
