@@ -28,8 +28,20 @@ func tsp(t *time.Time) *timestamp { return (*timestamp)(t) }
 type duration time.Duration
 
 func (d duration) MarshalJSON() ([]byte, error) {
-	s := strconv.FormatFloat(time.Duration(d).Seconds(), 'f', -1, 64)
-	return []byte(`"` + s + `s"`), nil
+	// Seconds and nanoseconds are written apart: a float64 of seconds
+	// would round away nanoseconds of long durations.
+	u := uint64(d)
+	b := []byte{'"'}
+	if d < 0 {
+		u = -u
+		b = append(b, '-')
+	}
+	b = strconv.AppendUint(b, u/uint64(time.Second), 10)
+	if ns := u % uint64(time.Second); ns != 0 {
+		frac := strconv.AppendUint(nil, ns+uint64(time.Second), 10)[1:] // 9 digits
+		b = append(append(b, '.'), strings.TrimRight(string(frac), "0")...)
+	}
+	return append(b, 's', '"'), nil
 }
 
 func (d *duration) UnmarshalJSON(b []byte) error {

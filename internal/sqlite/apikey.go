@@ -12,6 +12,11 @@ import (
 const apiKeyColumns = `access_key, principal_id, organization_id, default_project_id,
 description, disabled, expires_at, created_at, secret_hash, sealed_secret`
 
+const (
+	getAPIKeySQL             = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE access_key = ?`
+	getAPIKeyBySecretHashSQL = `SELECT ` + apiKeyColumns + ` FROM api_keys WHERE secret_hash = ?`
+)
+
 // scanAPIKey reads the apiKeyColumns of one row.
 func scanAPIKey(row scanner) (*storage.APIKey, error) {
 	var k storage.APIKey
@@ -31,7 +36,7 @@ func scanAPIKey(row scanner) (*storage.APIKey, error) {
 
 // CreateAPIKey returns ErrConflict for a taken access key or secret hash.
 func (t *tx) CreateAPIKey(ctx context.Context, k *storage.APIKey) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
+	_, err := t.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.AccessKey, k.PrincipalID, k.OrganizationID, k.DefaultProjectID,
 		k.Description, k.Disabled, putTimePtr(k.ExpiresAt), putTime(k.CreatedAt),
@@ -44,8 +49,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 
 // GetAPIKey returns the key with this access key. Returns ErrNotFound.
 func (t *tx) GetAPIKey(ctx context.Context, accessKey string) (*storage.APIKey, error) {
-	k, err := scanAPIKey(t.tx.QueryRowContext(ctx,
-		`SELECT `+apiKeyColumns+` FROM api_keys WHERE access_key = ?`, accessKey))
+	k, err := scanAPIKey(t.queryRow(ctx, getAPIKeySQL, accessKey))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get API key %s: %w", accessKey, classify(err))
 	}
@@ -55,8 +59,7 @@ func (t *tx) GetAPIKey(ctx context.Context, accessKey string) (*storage.APIKey, 
 // GetAPIKeyBySecretHash returns the key whose SecretHash is hash. Returns
 // ErrNotFound.
 func (t *tx) GetAPIKeyBySecretHash(ctx context.Context, hash []byte) (*storage.APIKey, error) {
-	k, err := scanAPIKey(t.tx.QueryRowContext(ctx,
-		`SELECT `+apiKeyColumns+` FROM api_keys WHERE secret_hash = ?`, hash))
+	k, err := scanAPIKey(t.queryRow(ctx, getAPIKeyBySecretHashSQL, hash))
 	if err != nil {
 		// The hash stays out of the message: it identifies a credential.
 		return nil, fmt.Errorf("sqlite: get API key by secret hash: %w", classify(err))
@@ -67,7 +70,7 @@ func (t *tx) GetAPIKeyBySecretHash(ctx context.Context, hash []byte) (*storage.A
 // UpdateAPIKey replaces a key's description, disabled flag and expiry.
 // Returns ErrNotFound.
 func (t *tx) UpdateAPIKey(ctx context.Context, k *storage.APIKey) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE api_keys
+	res, err := t.exec(ctx, `UPDATE api_keys
 SET description = ?, disabled = ?, expires_at = ? WHERE access_key = ?`,
 		k.Description, k.Disabled, putTimePtr(k.ExpiresAt), k.AccessKey)
 	if err == nil {

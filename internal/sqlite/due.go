@@ -18,7 +18,7 @@ func (t *tx) DueVersions(ctx context.Context, now time.Time, limit int) ([]*stor
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+versionColumns+` FROM (
+	rows, err := t.query(ctx, `SELECT `+versionColumns+` FROM (
 	SELECT secret_id, revision, expires_at AS due FROM versions WHERE state = ? AND expires_at <= ?
 	UNION ALL
 	SELECT secret_id, revision, purge_at AS due FROM versions WHERE state = ? AND purge_at <= ?
@@ -46,7 +46,7 @@ func (t *tx) DueSecrets(ctx context.Context, now time.Time, limit int) ([]*coffe
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+secretColumns+` FROM secrets s
+	rows, err := t.query(ctx, `SELECT `+secretColumns+` FROM secrets s
 WHERE s.state = ? AND s.purge_at <= ?
 ORDER BY s.purge_at, s.id
 LIMIT ?`, string(coffer.SecretDeletionScheduled), putTime(now), limit)

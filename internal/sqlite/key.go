@@ -10,6 +10,14 @@ import (
 // keyColumns are the columns scanKey reads.
 const keyColumns = `id, project_id, name, is_default, created_at`
 
+const (
+	getKeySQL           = `SELECT ` + keyColumns + ` FROM keys WHERE id = ?`
+	getDefaultKeySQL    = `SELECT ` + keyColumns + ` FROM keys WHERE project_id = ? AND is_default`
+	getKeyVersionSQL    = `SELECT key_id, version, wrapped, created_at FROM key_versions WHERE key_id = ? AND version = ?`
+	latestKeyVersionSQL = `SELECT key_id, version, wrapped, created_at FROM key_versions WHERE key_id = ?
+ORDER BY version DESC LIMIT 1`
+)
+
 // scanKey reads the keyColumns of one row.
 func scanKey(row scanner) (*storage.Key, error) {
 	var k storage.Key
@@ -24,7 +32,7 @@ func scanKey(row scanner) (*storage.Key, error) {
 // CreateKey records a protection key. Returns ErrConflict for a taken id, or
 // a second default key in one project.
 func (t *tx) CreateKey(ctx context.Context, k *storage.Key) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?)`,
+	_, err := t.exec(ctx, `INSERT INTO keys (`+keyColumns+`) VALUES (?, ?, ?, ?, ?)`,
 		k.ID, k.ProjectID, k.Name, k.Default, putTime(k.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: create key %s: %w", k.ID, classify(err))
@@ -34,8 +42,7 @@ func (t *tx) CreateKey(ctx context.Context, k *storage.Key) error {
 
 // GetKey returns ErrNotFound.
 func (t *tx) GetKey(ctx context.Context, id string) (*storage.Key, error) {
-	k, err := scanKey(t.tx.QueryRowContext(ctx,
-		`SELECT `+keyColumns+` FROM keys WHERE id = ?`, id))
+	k, err := scanKey(t.queryRow(ctx, getKeySQL, id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get key %s: %w", id, classify(err))
 	}
@@ -44,8 +51,7 @@ func (t *tx) GetKey(ctx context.Context, id string) (*storage.Key, error) {
 
 // GetDefaultKey returns a project's default key. Returns ErrNotFound.
 func (t *tx) GetDefaultKey(ctx context.Context, projectID string) (*storage.Key, error) {
-	k, err := scanKey(t.tx.QueryRowContext(ctx,
-		`SELECT `+keyColumns+` FROM keys WHERE project_id = ? AND is_default`, projectID))
+	k, err := scanKey(t.queryRow(ctx, getDefaultKeySQL, projectID))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get default key of project %s: %w", projectID, classify(err))
 	}
@@ -54,7 +60,7 @@ func (t *tx) GetDefaultKey(ctx context.Context, projectID string) (*storage.Key,
 
 // CreateKeyVersion returns ErrConflict for a taken (key, version).
 func (t *tx) CreateKeyVersion(ctx context.Context, v *storage.KeyVersion) error {
-	_, err := t.tx.ExecContext(ctx,
+	_, err := t.exec(ctx,
 		`INSERT INTO key_versions (key_id, version, wrapped, created_at) VALUES (?, ?, ?, ?)`,
 		v.KeyID, int64(v.Version), v.Wrapped, putTime(v.CreatedAt))
 	if err != nil {
@@ -78,8 +84,7 @@ func scanKeyVersion(row scanner) (*storage.KeyVersion, error) {
 
 // GetKeyVersion returns ErrNotFound.
 func (t *tx) GetKeyVersion(ctx context.Context, keyID string, version uint32) (*storage.KeyVersion, error) {
-	v, err := scanKeyVersion(t.tx.QueryRowContext(ctx, `SELECT key_id, version, wrapped, created_at
-FROM key_versions WHERE key_id = ? AND version = ?`, keyID, int64(version)))
+	v, err := scanKeyVersion(t.queryRow(ctx, getKeyVersionSQL, keyID, int64(version)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get key version %s/%d: %w", keyID, version, classify(err))
 	}
@@ -88,8 +93,7 @@ FROM key_versions WHERE key_id = ? AND version = ?`, keyID, int64(version)))
 
 // LatestKeyVersion returns a key's highest version. Returns ErrNotFound.
 func (t *tx) LatestKeyVersion(ctx context.Context, keyID string) (*storage.KeyVersion, error) {
-	v, err := scanKeyVersion(t.tx.QueryRowContext(ctx, `SELECT key_id, version, wrapped, created_at
-FROM key_versions WHERE key_id = ? ORDER BY version DESC LIMIT 1`, keyID))
+	v, err := scanKeyVersion(t.queryRow(ctx, latestKeyVersionSQL, keyID))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: latest version of key %s: %w", keyID, classify(err))
 	}

@@ -5,10 +5,16 @@ import (
 	"fmt"
 )
 
+const (
+	getMetaSQL = `SELECT value FROM meta WHERE name = ?`
+	putMetaSQL = `INSERT INTO meta (name, value) VALUES (?, ?)
+ON CONFLICT (name) DO UPDATE SET value = excluded.value`
+)
+
 // GetMeta returns a named value. Returns ErrNotFound.
 func (t *tx) GetMeta(ctx context.Context, name string) ([]byte, error) {
 	var v []byte
-	err := t.tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, name).Scan(&v)
+	err := t.queryRow(ctx, getMetaSQL, name).Scan(&v)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get meta %q: %w", name, classify(err))
 	}
@@ -20,8 +26,7 @@ func (t *tx) PutMeta(ctx context.Context, name string, value []byte) error {
 	if value == nil {
 		value = []byte{}
 	}
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES (?, ?)
-ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	_, err := t.exec(ctx, putMetaSQL, name, value)
 	if err != nil {
 		return fmt.Errorf("sqlite: put meta %q: %w", name, classify(err))
 	}

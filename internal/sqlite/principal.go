@@ -7,9 +7,12 @@ import (
 	"github.com/coffer-dev/coffer"
 )
 
+const getPrincipalSQL = `SELECT id, organization_id, kind, name, admin, created_at
+FROM principals WHERE id = ?`
+
 // CreatePrincipal returns ErrConflict for a taken id.
 func (t *tx) CreatePrincipal(ctx context.Context, p *coffer.Principal) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO principals
+	_, err := t.exec(ctx, `INSERT INTO principals
 (id, organization_id, kind, name, admin, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
 		p.ID, p.OrganizationID, string(p.Kind), p.Name, p.Admin, putTime(p.CreatedAt))
 	if err != nil {
@@ -22,9 +25,7 @@ func (t *tx) CreatePrincipal(ctx context.Context, p *coffer.Principal) error {
 func (t *tx) GetPrincipal(ctx context.Context, id string) (*coffer.Principal, error) {
 	var p coffer.Principal
 	var createdAt int64
-	err := t.tx.QueryRowContext(ctx, `SELECT id, organization_id, kind, name, admin, created_at
-FROM principals WHERE id = ?`, id,
-	).Scan(&p.ID, &p.OrganizationID, &p.Kind, &p.Name, &p.Admin, &createdAt)
+	err := t.queryRow(ctx, getPrincipalSQL, id).Scan(&p.ID, &p.OrganizationID, &p.Kind, &p.Name, &p.Admin, &createdAt)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get principal %s: %w", id, classify(err))
 	}

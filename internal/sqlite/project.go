@@ -9,7 +9,7 @@ import (
 
 // CreateOrganization returns ErrConflict for a taken id.
 func (t *tx) CreateOrganization(ctx context.Context, o *coffer.Organization) error {
-	_, err := t.tx.ExecContext(ctx,
+	_, err := t.exec(ctx,
 		`INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)`,
 		o.ID, o.Name, putTime(o.CreatedAt))
 	if err != nil {
@@ -22,7 +22,7 @@ func (t *tx) CreateOrganization(ctx context.Context, o *coffer.Organization) err
 func (t *tx) GetOrganization(ctx context.Context, id string) (*coffer.Organization, error) {
 	var o coffer.Organization
 	var createdAt int64
-	err := t.tx.QueryRowContext(ctx,
+	err := t.queryRow(ctx,
 		`SELECT id, name, created_at FROM organizations WHERE id = ?`, id,
 	).Scan(&o.ID, &o.Name, &createdAt)
 	if err != nil {
@@ -34,6 +34,8 @@ func (t *tx) GetOrganization(ctx context.Context, id string) (*coffer.Organizati
 
 // projectColumns are the columns scanProject reads.
 const projectColumns = `id, organization_id, name, max_versions, cas_required, version_ttl, created_at, updated_at`
+
+const getProjectSQL = `SELECT ` + projectColumns + ` FROM projects WHERE id = ?`
 
 // scanProject reads the projectColumns of one row.
 func scanProject(row scanner) (*coffer.Project, error) {
@@ -52,7 +54,7 @@ func scanProject(row scanner) (*coffer.Project, error) {
 
 // CreateProject returns ErrConflict for a taken id or (organization, name).
 func (t *tx) CreateProject(ctx context.Context, p *coffer.Project) error {
-	_, err := t.tx.ExecContext(ctx, `INSERT INTO projects (`+projectColumns+`)
+	_, err := t.exec(ctx, `INSERT INTO projects (`+projectColumns+`)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.OrganizationID, p.Name,
 		p.Settings.MaxVersions, p.Settings.CASRequired, int64(p.Settings.VersionTTL),
@@ -65,8 +67,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
 
 // GetProject returns ErrNotFound.
 func (t *tx) GetProject(ctx context.Context, id string) (*coffer.Project, error) {
-	p, err := scanProject(t.tx.QueryRowContext(ctx,
-		`SELECT `+projectColumns+` FROM projects WHERE id = ?`, id))
+	p, err := scanProject(t.queryRow(ctx, getProjectSQL, id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get project %s: %w", id, classify(err))
 	}
@@ -76,7 +77,7 @@ func (t *tx) GetProject(ctx context.Context, id string) (*coffer.Project, error)
 // UpdateProject replaces a project's name, settings and update time. Returns
 // ErrNotFound, and ErrConflict for a name taken in the organization.
 func (t *tx) UpdateProject(ctx context.Context, p *coffer.Project) error {
-	res, err := t.tx.ExecContext(ctx, `UPDATE projects
+	res, err := t.exec(ctx, `UPDATE projects
 SET name = ?, max_versions = ?, cas_required = ?, version_ttl = ?, updated_at = ?
 WHERE id = ?`,
 		p.Name, p.Settings.MaxVersions, p.Settings.CASRequired, int64(p.Settings.VersionTTL),
@@ -92,7 +93,7 @@ WHERE id = ?`,
 
 // ListProjects returns an organization's projects ordered by name.
 func (t *tx) ListProjects(ctx context.Context, organizationID string) ([]*coffer.Project, error) {
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+projectColumns+` FROM projects
+	rows, err := t.query(ctx, `SELECT `+projectColumns+` FROM projects
 WHERE organization_id = ? ORDER BY name, id`, organizationID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list projects: %w", classify(err))

@@ -16,6 +16,28 @@ s.ephemeral, s.rotation, s.key_id, s.key_vault_id, s.state, s.deletion_requested
 s.purge_at, s.last_revision, s.latest_revision, s.oldest_revision, s.version_count,
 s.stages, s.created_at, s.updated_at`
 
+const (
+	getSecretSQL       = `SELECT ` + secretColumns + ` FROM secrets s WHERE s.id = ?`
+	getSecretByPathSQL = `SELECT ` + secretColumns + ` FROM secrets s
+WHERE s.project_id = ? AND s.path = ? AND s.name = ?`
+	createSecretSQL = `INSERT INTO secrets (id, project_id, path, name, type,
+description, tags, protected, used_by, custom_metadata, max_versions, cas_required,
+version_ttl, ephemeral, rotation, key_id, key_vault_id, state, deletion_requested_at,
+purge_at, last_revision, latest_revision, oldest_revision, version_count, stages,
+created_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	// updateSecretSQL returns the project the secret's tags are indexed
+	// under, which the update does not change, to save a lookup.
+	updateSecretSQL = `UPDATE secrets SET path = ?, name = ?, type = ?,
+description = ?, tags = ?, protected = ?, used_by = ?, custom_metadata = ?, max_versions = ?,
+cas_required = ?, version_ttl = ?, ephemeral = ?, rotation = ?, key_id = ?, key_vault_id = ?,
+state = ?, deletion_requested_at = ?, purge_at = ?, last_revision = ?, latest_revision = ?,
+oldest_revision = ?, version_count = ?, stages = ?, updated_at = ?
+WHERE id = ?
+RETURNING project_id`
+	deleteSecretTagsSQL = `DELETE FROM secret_tags WHERE secret_id = ?`
+)
+
 // scanSecret reads the secretColumns of one row.
 func scanSecret(row scanner) (*coffer.Secret, error) {
 	var s coffer.Secret
@@ -96,12 +118,7 @@ func (t *tx) createSecret(ctx context.Context, s *coffer.Secret) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO secrets (id, project_id, path, name, type,
-description, tags, protected, used_by, custom_metadata, max_versions, cas_required,
-version_ttl, ephemeral, rotation, key_id, key_vault_id, state, deletion_requested_at,
-purge_at, last_revision, latest_revision, oldest_revision, version_count, stages,
-created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(ctx, createSecretSQL,
 		s.ID, s.ProjectID, s.Path, s.Name, string(s.Type),
 		s.Description, r.tags, s.Protected, r.usedBy, r.customMetadata, s.MaxVersions, s.CASRequired,
 		int64(s.VersionTTL), r.ephemeral, r.rotation, s.KeyID, s.KeyVaultID, string(s.State), putTimePtr(s.DeletionRequestedAt),
@@ -128,7 +145,7 @@ func (t *tx) putTags(ctx context.Context, secretID, projectID string, tags []str
 		return nil
 	}
 	values := strings.Repeat(", (?, ?, ?)", len(args)/3)[2:]
-	_, err := t.tx.ExecContext(ctx,
+	_, err := t.exec(ctx,
 		`INSERT INTO secret_tags (secret_id, project_id, tag) VALUES `+values, args...)
 	return classify(err)
 }
@@ -136,8 +153,7 @@ func (t *tx) putTags(ctx context.Context, secretID, projectID string, tags []str
 // GetSecret returns ErrNotFound. Inside Update the write lock, held since the
 // transaction began, keeps every other writer off the row.
 func (t *tx) GetSecret(ctx context.Context, id string) (*coffer.Secret, error) {
-	s, err := scanSecret(t.tx.QueryRowContext(ctx,
-		`SELECT `+secretColumns+` FROM secrets s WHERE s.id = ?`, id))
+	s, err := scanSecret(t.queryRow(ctx, getSecretSQL, id))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get secret %s: %w", id, classify(err))
 	}
@@ -147,8 +163,7 @@ func (t *tx) GetSecret(ctx context.Context, id string) (*coffer.Secret, error) {
 // GetSecretByPath returns ErrNotFound. Inside Update the write lock keeps
 // every other writer off the row.
 func (t *tx) GetSecretByPath(ctx context.Context, projectID, path, name string) (*coffer.Secret, error) {
-	s, err := scanSecret(t.tx.QueryRowContext(ctx, `SELECT `+secretColumns+` FROM secrets s
-WHERE s.project_id = ? AND s.path = ? AND s.name = ?`, projectID, path, name))
+	s, err := scanSecret(t.queryRow(ctx, getSecretByPathSQL, projectID, path, name))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get secret (%s, %q, %q): %w", projectID, path, name, classify(err))
 	}
@@ -170,16 +185,8 @@ func (t *tx) updateSecret(ctx context.Context, s *coffer.Secret) error {
 	if err != nil {
 		return err
 	}
-	// RETURNING gives the project the tags are indexed under, which the
-	// update does not change, without a second lookup.
 	var projectID string
-	err = t.tx.QueryRowContext(ctx, `UPDATE secrets SET path = ?, name = ?, type = ?,
-description = ?, tags = ?, protected = ?, used_by = ?, custom_metadata = ?, max_versions = ?,
-cas_required = ?, version_ttl = ?, ephemeral = ?, rotation = ?, key_id = ?, key_vault_id = ?,
-state = ?, deletion_requested_at = ?, purge_at = ?, last_revision = ?, latest_revision = ?,
-oldest_revision = ?, version_count = ?, stages = ?, updated_at = ?
-WHERE id = ?
-RETURNING project_id`,
+	err = t.queryRow(ctx, updateSecretSQL,
 		s.Path, s.Name, string(s.Type),
 		s.Description, r.tags, s.Protected, r.usedBy, r.customMetadata, s.MaxVersions,
 		s.CASRequired, int64(s.VersionTTL), r.ephemeral, r.rotation, s.KeyID, s.KeyVaultID,
@@ -189,7 +196,7 @@ RETURNING project_id`,
 	if err != nil {
 		return classify(err)
 	}
-	if _, err := t.tx.ExecContext(ctx, `DELETE FROM secret_tags WHERE secret_id = ?`, s.ID); err != nil {
+	if _, err := t.exec(ctx, deleteSecretTagsSQL, s.ID); err != nil {
 		return classify(err)
 	}
 	return t.putTags(ctx, s.ID, projectID, s.Tags)
@@ -198,7 +205,7 @@ RETURNING project_id`,
 // DeleteSecret removes a secret and, by the foreign keys' cascade, its
 // versions and tags. Returns ErrNotFound.
 func (t *tx) DeleteSecret(ctx context.Context, id string) error {
-	res, err := t.tx.ExecContext(ctx, `DELETE FROM secrets WHERE id = ?`, id)
+	res, err := t.exec(ctx, `DELETE FROM secrets WHERE id = ?`, id)
 	if err == nil {
 		err = mustAffect(res, "secret")
 	}

@@ -56,14 +56,14 @@ func (t *tx) listSecrets(ctx context.Context, q storage.SecretQuery) ([]*coffer.
 	where, args := secretConditions(q)
 
 	var total int
-	if err := t.tx.QueryRowContext(ctx,
+	if err := t.queryRow(ctx,
 		`SELECT COUNT(*) FROM secrets s WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, classify(err)
 	}
 	if q.Offset >= total {
 		return nil, total, nil
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+secretColumns+` FROM secrets s
+	rows, err := t.query(ctx, `SELECT `+secretColumns+` FROM secrets s
 WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
 	if err != nil {
 		return nil, 0, classify(err)
@@ -143,14 +143,14 @@ func (t *tx) listTags(ctx context.Context, projectID string, offset, limit int) 
 		return nil, 0, err
 	}
 	var total int
-	if err := t.tx.QueryRowContext(ctx,
+	if err := t.queryRow(ctx,
 		`SELECT COUNT(DISTINCT tag) FROM secret_tags WHERE project_id = ?`, projectID).Scan(&total); err != nil {
 		return nil, 0, classify(err)
 	}
 	if offset >= total {
 		return nil, total, nil
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT DISTINCT tag FROM secret_tags WHERE project_id = ?
+	rows, err := t.query(ctx, `SELECT DISTINCT tag FROM secret_tags WHERE project_id = ?
 ORDER BY tag LIMIT ? OFFSET ?`, projectID, lim, offset)
 	if err != nil {
 		return nil, 0, classify(err)
@@ -165,7 +165,7 @@ ORDER BY tag LIMIT ? OFFSET ?`, projectID, lim, offset)
 // ListSecretTypes returns the distinct types of a project's secrets in byte
 // order.
 func (t *tx) ListSecretTypes(ctx context.Context, projectID string) ([]coffer.SecretType, error) {
-	rows, err := t.tx.QueryContext(ctx,
+	rows, err := t.query(ctx,
 		`SELECT DISTINCT type FROM secrets WHERE project_id = ? ORDER BY type`, projectID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list secret types of project %s: %w", projectID, classify(err))

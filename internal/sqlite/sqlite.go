@@ -43,39 +43,51 @@ const busyTimeoutMillis = 5000
 
 // DB is a coffer store in one SQLite file.
 type DB struct {
-	write *sql.DB // one connection: write transactions are serialized
-	read  *sql.DB // read-only connections for View
+	write      *sql.DB // one connection: write transactions are serialized
+	read       *sql.DB // read-only connections for View
+	writeStmts stmts
+	readStmts  stmts
 }
 
 // Open opens the store at path, creating the file (mode 0600) and its
 // directory (mode 0700) if they do not exist, and applies the migrations
 // the file lacks.
-func Open(path string) (*DB, error) {
+func Open(path string) (_ *DB, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open %q: want the path of a file", path)
 	}
+	db := &DB{}
+	defer func() {
+		if err != nil {
+			db.release()
+			err = fmt.Errorf("sqlite: open %s: %w", path, err)
+		}
+	}()
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, err
 	}
 	if err := createFile(abs); err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, err
 	}
 
 	ctx := context.Background()
-	db := &DB{}
 	// The writer opens first: it puts the file in WAL mode and migrates it
 	// before any reader looks at it.
-	if db.write, err = openPool(ctx, abs, 1, writeParams()); err != nil {
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+	if db.write, err = openPool(ctx, abs, true); err != nil {
+		return nil, err
 	}
 	if err := migrate(ctx, db.write); err != nil {
-		db.write.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+		return nil, err
 	}
-	if db.read, err = openPool(ctx, abs, readConns(), readParams()); err != nil {
-		db.write.Close()
-		return nil, fmt.Errorf("sqlite: open: %w", err)
+	if db.read, err = openPool(ctx, abs, false); err != nil {
+		return nil, err
+	}
+	if db.writeStmts, err = prepare(ctx, db.write, readQueries(), writeQueries()); err != nil {
+		return nil, err
+	}
+	if db.readStmts, err = prepare(ctx, db.read, readQueries()); err != nil {
+		return nil, err
 	}
 	return db, nil
 }
@@ -97,11 +109,6 @@ func createFile(path string) error {
 		return err
 	}
 	return f.Close()
-}
-
-// readConns is the size of the read pool.
-func readConns() int {
-	return min(max(runtime.GOMAXPROCS(0), 2), 8)
 }
 
 // writeParams are the connection parameters of the write connection.
@@ -128,9 +135,15 @@ func readParams() url.Values {
 	}
 }
 
-// openPool opens a pool of at most n connections to the file at the absolute
-// path and checks that the connection parameters took effect.
-func openPool(ctx context.Context, path string, n int, params url.Values) (*sql.DB, error) {
+// openPool opens the write pool, of one connection, or the read pool to the
+// file at the absolute path, and checks that the connection parameters took
+// effect.
+func openPool(ctx context.Context, path string, writer bool) (*sql.DB, error) {
+	n, params := min(max(runtime.GOMAXPROCS(0), 2), 8), readParams()
+	if writer {
+		n, params = 1, writeParams()
+	}
+
 	// A URI keeps characters such as '?' and '#' in the path from being read
 	// as the start of the parameters.
 	p := filepath.ToSlash(path)
@@ -147,7 +160,7 @@ func openPool(ctx context.Context, path string, n int, params url.Values) (*sql.
 	db.SetMaxIdleConns(n)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	if err := checkPragmas(ctx, db, params.Has("_txlock")); err != nil {
+	if err := checkPragmas(ctx, db, writer); err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -195,7 +208,19 @@ func (db *DB) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	_, _ = db.write.ExecContext(ctx, "PRAGMA optimize")
-	return errors.Join(db.read.Close(), db.write.Close())
+	return db.release()
+}
+
+// release closes the statements and pools that are open.
+func (db *DB) release() error {
+	errs := []error{db.readStmts.close(), db.writeStmts.close()}
+	if db.read != nil {
+		errs = append(errs, db.read.Close())
+	}
+	if db.write != nil {
+		errs = append(errs, db.write.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Ping checks that both pools answer.
@@ -216,7 +241,7 @@ func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
 		return fmt.Errorf("sqlite: begin: %w", classify(err))
 	}
 	defer t.Rollback()
-	return fn(&tx{tx: t})
+	return fn(&tx{tx: t, stmts: db.readStmts})
 }
 
 // Update runs fn in a write transaction on the write connection and commits
@@ -234,7 +259,7 @@ func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 			t.Rollback()
 		}
 	}()
-	if err := fn(&tx{tx: t}); err != nil {
+	if err := fn(&tx{tx: t, stmts: db.writeStmts}); err != nil {
 		return err
 	}
 	committed = true
@@ -246,7 +271,8 @@ func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 
 // tx implements storage.Tx over one database/sql transaction.
 type tx struct {
-	tx *sql.Tx
+	tx    *sql.Tx
+	stmts stmts // the prepared statements of the transaction's pool
 }
 
 var _ storage.Tx = (*tx)(nil)

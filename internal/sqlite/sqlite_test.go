@@ -2,9 +2,11 @@ package sqlite_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -244,5 +246,94 @@ func TestErrorsKeepTheDriverError(t *testing.T) {
 	var driverErr interface{ Code() int }
 	if !errors.As(err, &driverErr) {
 		t.Errorf("CreateSecret twice: %v does not wrap the driver error", err)
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "coffer.db")
+	db, err := sqlite.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = raw.Exec(`INSERT INTO schema_migrations (version, name, applied_at) VALUES (9999, '9999_future.sql', 0)`)
+	raw.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if db, err := sqlite.Open(path); err == nil {
+		db.Close()
+		t.Error("Open of a database migrated by a newer program succeeded")
+	}
+}
+
+// TestTwoHandlesSerializeWriters checks that writers serialize through the
+// database file, not only within one DB: two handles on one file, as two
+// processes would hold, never assign one revision twice.
+func TestTwoHandlesSerializeWriters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "coffer.db")
+	a := open(t, path)
+	b := open(t, path)
+	s, _ := fixture(t, a)
+
+	const perWriter = 10
+	var wg sync.WaitGroup
+	for _, db := range []*sqlite.DB{a, b, a, b} {
+		wg.Go(func() {
+			for done := 0; done < perWriter; {
+				err := db.Update(t.Context(), func(tx storage.Tx) error {
+					ctx := t.Context()
+					cur, err := tx.GetSecret(ctx, s.ID)
+					if err != nil {
+						return err
+					}
+					cur.LastRevision++
+					v := &storage.Version{Version: coffer.Version{
+						SecretID: s.ID, Revision: cur.LastRevision, State: coffer.VersionEnabled,
+						CreatedAt: cur.UpdatedAt, UpdatedAt: cur.UpdatedAt,
+					}}
+					if err := tx.CreateVersion(ctx, v); err != nil {
+						return err
+					}
+					return tx.UpdateSecret(ctx, cur)
+				})
+				switch {
+				case err == nil:
+					done++
+				case errors.Is(err, storage.ErrConflict):
+					// The other handle held the lock past the busy timeout.
+				default:
+					t.Errorf("Update: %v", err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	const want = 1 + 4*perWriter // the fixture's version and the writers'
+	err := b.View(t.Context(), func(tx storage.Tx) error {
+		vs, n, err := tx.ListVersions(t.Context(), s.ID, coffer.VersionFilter{})
+		if err != nil {
+			return err
+		}
+		if n != want || len(vs) != want {
+			t.Fatalf("%d versions, total %d; want %d", len(vs), n, want)
+		}
+		for i, v := range vs {
+			if v.Revision != uint32(i+1) {
+				t.Fatalf("version %d has revision %d", i, v.Revision)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -23,6 +23,21 @@ const versionDataColumns = versionColumns + `, v.data, v.data IS NULL`
 // versionFrom joins a version with its secret, which holds its project.
 const versionFrom = `FROM versions v JOIN secrets s ON s.id = v.secret_id`
 
+const (
+	getVersionSQL = `SELECT ` + versionDataColumns + ` ` + versionFrom + `
+WHERE v.secret_id = ? AND v.revision = ?`
+	createVersionSQL = `INSERT INTO versions (secret_id, revision, state,
+state_before_deletion, description, data_crc32, size, ephemeral, expires_at, disabled_at,
+deletion_requested_at, purge_at, destroyed_at, accessed_at, created_by, created_at,
+updated_at, data)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateVersionSQL = `UPDATE versions SET state = ?,
+state_before_deletion = ?, description = ?, data_crc32 = ?, size = ?, ephemeral = ?,
+expires_at = ?, disabled_at = ?, deletion_requested_at = ?, purge_at = ?, destroyed_at = ?,
+accessed_at = ?, created_by = ?, updated_at = ?, data = ?
+WHERE secret_id = ? AND revision = ?`
+)
+
 // scanVersion reads the versionColumns of one row.
 func scanVersion(row scanner) (*storage.Version, error) {
 	return scanVersionWith(row)
@@ -79,11 +94,7 @@ func (t *tx) CreateVersion(ctx context.Context, v *storage.Version) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: create version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
 	}
-	_, err = t.tx.ExecContext(ctx, `INSERT INTO versions (secret_id, revision, state,
-state_before_deletion, description, data_crc32, size, ephemeral, expires_at, disabled_at,
-deletion_requested_at, purge_at, destroyed_at, accessed_at, created_by, created_at,
-updated_at, data)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	_, err = t.exec(ctx, createVersionSQL,
 		v.SecretID, int64(v.Revision), string(v.State),
 		string(v.StateBeforeDeletion), v.Description, putUint32Ptr(v.DataCRC32), v.Size, ephemeral, expiresAt, putTimePtr(v.DisabledAt),
 		putTimePtr(v.DeletionRequestedAt), putTimePtr(v.PurgeAt), putTimePtr(v.DestroyedAt), putTimePtr(v.AccessedAt), v.CreatedBy, putTime(v.CreatedAt),
@@ -99,8 +110,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 
 // GetVersion returns a version with its sealed data. Returns ErrNotFound.
 func (t *tx) GetVersion(ctx context.Context, secretID string, revision uint32) (*storage.Version, error) {
-	v, err := scanVersionData(t.tx.QueryRowContext(ctx, `SELECT `+versionDataColumns+` `+versionFrom+`
-WHERE v.secret_id = ? AND v.revision = ?`, secretID, int64(revision)))
+	v, err := scanVersionData(t.queryRow(ctx, getVersionSQL, secretID, int64(revision)))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: get version %s/%d: %w", secretID, revision, classify(err))
 	}
@@ -114,11 +124,7 @@ func (t *tx) UpdateVersion(ctx context.Context, v *storage.Version) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: update version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
 	}
-	res, err := t.tx.ExecContext(ctx, `UPDATE versions SET state = ?,
-state_before_deletion = ?, description = ?, data_crc32 = ?, size = ?, ephemeral = ?,
-expires_at = ?, disabled_at = ?, deletion_requested_at = ?, purge_at = ?, destroyed_at = ?,
-accessed_at = ?, created_by = ?, updated_at = ?, data = ?
-WHERE secret_id = ? AND revision = ?`,
+	res, err := t.exec(ctx, updateVersionSQL,
 		string(v.State),
 		string(v.StateBeforeDeletion), v.Description, putUint32Ptr(v.DataCRC32), v.Size, ephemeral,
 		expiresAt, putTimePtr(v.DisabledAt), putTimePtr(v.DeletionRequestedAt), putTimePtr(v.PurgeAt), putTimePtr(v.DestroyedAt),
@@ -135,7 +141,7 @@ WHERE secret_id = ? AND revision = ?`,
 
 // DeleteVersion removes a version. Returns ErrNotFound.
 func (t *tx) DeleteVersion(ctx context.Context, secretID string, revision uint32) error {
-	res, err := t.tx.ExecContext(ctx,
+	res, err := t.exec(ctx,
 		`DELETE FROM versions WHERE secret_id = ? AND revision = ?`, secretID, int64(revision))
 	if err == nil {
 		err = mustAffect(res, "version")
@@ -175,14 +181,14 @@ func (t *tx) listVersions(ctx context.Context, secretID string, f coffer.Version
 	}
 
 	var total int
-	if err := t.tx.QueryRowContext(ctx,
+	if err := t.queryRow(ctx,
 		`SELECT COUNT(*) FROM versions v WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, classify(err)
 	}
 	if f.Offset >= total {
 		return nil, total, nil
 	}
-	rows, err := t.tx.QueryContext(ctx, `SELECT `+versionColumns+` `+versionFrom+`
+	rows, err := t.query(ctx, `SELECT `+versionColumns+` `+versionFrom+`
 WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
 	if err != nil {
 		return nil, 0, classify(err)

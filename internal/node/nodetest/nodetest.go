@@ -68,8 +68,13 @@ func Start(t testing.TB, opts ...Option) *Node {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	// The listener comes first so that the credentials file of a first start
+	// names the node's real URL.
+	srv := httptest.NewUnstartedServer(nil)
+	cfg.APIURL = "http://" + srv.Listener.Addr().String()
 	n, err := node.Open(context.Background(), cfg)
 	if err != nil {
+		srv.Close()
 		t.Fatalf("open node: %v", err)
 	}
 	creds := n.Credentials
@@ -82,7 +87,8 @@ func Start(t testing.TB, opts ...Option) *Node {
 			t.Fatalf("read credentials of a restarted node: %v", err)
 		}
 	}
-	srv := httptest.NewServer(n.Handler())
+	srv.Config.Handler = n.Handler()
+	srv.Start()
 	tn := &Node{Node: n, URL: srv.URL, Creds: creds, DataDir: cfg.DataDir, RootKey: cfg.RootKey, srv: srv}
 	t.Cleanup(func() { tn.Stop(t) })
 	return tn

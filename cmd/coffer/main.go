@@ -1,0 +1,55 @@
+// Command coffer is the coffer secret manager: `coffer serve` runs a node,
+// the other commands are its command-line client.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `coffer: a self-hosted secret manager
+
+Usage:
+  coffer serve [flags]            run a coffer node
+  coffer secret create|list|get|update|delete ...
+  coffer version create|list|access|enable|disable|delete ...
+  coffer get REF                  print a secret's value, or one field of a
+                                  key-value secret (REF = SECRET_ID#field or
+                                  PATH/NAME#field, either with @REVISION)
+  coffer run [--env NAME=REF]... -- COMMAND [ARG]...
+                                  run COMMAND with secrets in its environment
+
+The client commands read COFFER_ADDR (the server's base URL), COFFER_TOKEN
+(an API secret key), COFFER_PROJECT and COFFER_REGION; what they leave unset
+comes from admin-credentials.json in the data directory (--data-dir, else
+COFFER_DATA_DIR, else ./coffer-data).
+
+Run "coffer COMMAND -h" for a command's flags.
+`
+
+// run runs one command and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, stderr, getenv)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	return client(ctx, args, stdin, stdout, stderr, getenv)
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/coffer-dev/coffer/internal/engine"
+	"github.com/coffer-dev/coffer/internal/node"
+)
+
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		listen      = fs.String("listen", "127.0.0.1:8080", "address to listen on")
+		dataDir     = fs.String("data-dir", "./coffer-data", "directory of the database, root key and first credentials")
+		regions     = fs.String("region", "fr-par", "Scaleway regions served, comma-separated")
+		insecure    = fs.Bool("insecure-http", false, "allow plain HTTP on a non-loopback address")
+		logFormat   = fs.String("log-format", "text", "log format: text or json")
+		maxBody     = fs.Int64("max-body-size", 1<<20, "largest request body in bytes")
+		maxValue    = fs.Int("max-value-size", 64<<10, "largest secret value in bytes")
+		maxSecrets  = fs.Int("max-secrets-per-project", 0, "most secrets a project may hold (0: no limit)")
+		jobInterval = fs.Duration("job-interval", 10*time.Second, "how often expiry and purge jobs run")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	if *logFormat == "json" {
+		handler = slog.NewJSONHandler(stderr, nil)
+	}
+	log := slog.New(handler)
+
+	host, _, err := net.SplitHostPort(*listen)
+	if err != nil {
+		fmt.Fprintf(stderr, "coffer: invalid --listen %q: %v\n", *listen, err)
+		return 2
+	}
+	if ip := net.ParseIP(host); !*insecure && (ip == nil || !ip.IsLoopback()) && host != "localhost" {
+		fmt.Fprintf(stderr, "coffer: refusing plain HTTP on non-loopback address %s: pass --insecure-http if a TLS proxy fronts it\n", *listen)
+		return 2
+	}
+	var regionList []string
+	for _, r := range strings.Split(*regions, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			regionList = append(regionList, r)
+		}
+	}
+	n, err := node.Open(ctx, node.Config{
+		DataDir: *dataDir,
+		RootKey: getenv("COFFER_ROOT_KEY"),
+		Listen:  *listen,
+		Regions: regionList,
+		APIURL:  "http://" + *listen,
+		Limits: engine.Limits{
+			MaxPayloadSize: *maxValue, MaxSecretsPerProject: *maxSecrets, MaxPageSize: 1000,
+		},
+		MaxBodySize: *maxBody,
+		JobInterval: *jobInterval,
+		Logger:      log,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "coffer: %v\n", err)
+		return 1
+	}
+	if c := n.Credentials; c != nil {
+		fmt.Fprintf(stdout, "First start: created organization %s, project %s and an admin API key.\n", c.OrganizationID, c.ProjectID)
+		fmt.Fprintf(stdout, "  access key: %s\n  secret key: %s\n", c.AccessKey, c.SecretKey)
+		fmt.Fprintf(stdout, "This is the only time the secret key is printed; it is also in %s/%s (mode 0600).\n", *dataDir, node.CredentialsFile)
+	}
+	if err := n.Start(); err != nil {
+		fmt.Fprintf(stderr, "coffer: %v\n", err)
+		_ = n.Close(context.Background())
+		return 1
+	}
+	log.Info("coffer is serving", "addr", n.Server.Addr(), "data_dir", *dataDir, "regions", regionList)
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := n.Close(sctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		fmt.Fprintf(stderr, "coffer: shutdown: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,122 @@
+package coffer_test
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/coffer-dev/coffer"
+
+// layers are the import rules of the architecture: each package may import
+// only the project packages listed for it (the standard library is always
+// allowed; third-party modules are listed where allowed).
+var layers = map[string][]string{
+	"":                   {},
+	"internal/storage":   {""},
+	"internal/envelope":  {"", "github.com/google/uuid"},
+	"internal/seal":      {"", "internal/envelope"},
+	"internal/keyring":   {"", "internal/envelope", "internal/seal", "internal/storage", "github.com/google/uuid"},
+	"internal/engine":    {"", "internal/envelope", "internal/storage", "github.com/google/uuid"},
+	"internal/sqlite":    {"", "internal/storage", "modernc.org/sqlite"},
+	"internal/scaleway":  {""},
+	"internal/server":    {""},
+	"internal/scheduler": {},
+	"internal/secretref": {""},
+}
+
+// forbiddenStd are standard packages a layer must not use.
+var forbiddenStd = map[string][]string{
+	"":                 {"net/http", "database/sql"},
+	"internal/engine":  {"net/http", "database/sql"},
+	"internal/storage": {"net/http"},
+}
+
+// TestImportRules enforces the layering of DESIGN.md: the root package is
+// the contract and imports nothing of ours, the engine knows neither HTTP nor
+// SQL, a dialect never imports storage or a backend, and only cmd/coffer and
+// internal/node assemble everything.
+func TestImportRules(t *testing.T) {
+	for dir, allowed := range layers {
+		imports := packageImports(t, dir)
+		for imp := range imports {
+			rel, ours := strings.CutPrefix(imp, module)
+			rel = strings.TrimPrefix(rel, "/")
+			isStd := !strings.Contains(strings.Split(imp, "/")[0], ".")
+			switch {
+			case ours:
+				if !contains(allowed, rel) {
+					t.Errorf("%s imports %s, which its layer may not", name(dir), imp)
+				}
+			case isStd:
+				if contains(forbiddenStd[dir], imp) {
+					t.Errorf("%s imports %s, which its layer may not", name(dir), imp)
+				}
+			default:
+				if !allowedThirdParty(allowed, imp) {
+					t.Errorf("%s imports third-party %s, not allowed in its layer", name(dir), imp)
+				}
+			}
+		}
+	}
+}
+
+func name(dir string) string {
+	if dir == "" {
+		return "package coffer"
+	}
+	return dir
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func allowedThirdParty(allowed []string, imp string) bool {
+	for _, a := range allowed {
+		if strings.Contains(a, ".") && (imp == a || strings.HasPrefix(imp, a+"/")) {
+			return true
+		}
+	}
+	return false
+}
+
+// packageImports returns the imports of the non-test Go files of a package
+// directory.
+func packageImports(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(".", dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		if _, err := os.Stat(filepath.Join(".", dir)); err != nil {
+			t.Fatalf("layer %s: no such package directory", name(dir))
+		}
+	}
+	out := map[string]bool{}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			out[p] = true
+		}
+	}
+	return out
+}
