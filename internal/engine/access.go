@@ -123,22 +123,27 @@ func expired(v *storage.Version, now time.Time) bool {
 // expire applies a version's ephemeral action in tx: disable, or delete,
 // which erases the data at once.
 func (e *Engine) expire(ctx context.Context, tx storage.Tx, s *coffer.Secret, v *storage.Version, now time.Time) error {
-	latest := s.LatestRevision
 	if v.Ephemeral != nil && v.Ephemeral.Action == coffer.EphemeralDelete {
 		destroy(v, now)
 	} else {
 		disable(v, now)
 	}
+	return saveVersion(ctx, tx, s, v)
+}
+
+// saveVersion stores a changed version and, when it destroyed the secret's
+// latest revision, the secret with its new latest revision.
+func saveVersion(ctx context.Context, tx storage.Tx, s *coffer.Secret, v *storage.Version) error {
 	if err := tx.UpdateVersion(ctx, v); err != nil {
 		return err
 	}
-	if v.State == coffer.VersionDestroyed && v.Revision == latest {
-		if err := refreshLatest(ctx, tx, s); err != nil {
-			return err
-		}
-		return tx.UpdateSecret(ctx, s)
+	if v.State != coffer.VersionDestroyed || v.Revision != s.LatestRevision {
+		return nil
 	}
-	return nil
+	if err := refreshLatest(ctx, tx, s); err != nil {
+		return err
+	}
+	return tx.UpdateSecret(ctx, s)
 }
 
 // open decrypts a version's data. A ciphertext that does not authenticate
@@ -194,17 +199,8 @@ func (e *Engine) RunDue(ctx context.Context) (int, error) {
 					return e.expire(ctx, tx, s, v, now)
 				case v.State == coffer.VersionScheduledForDeletion && v.PurgeAt != nil && !now.Before(*v.PurgeAt):
 					changed++
-					latest := s.LatestRevision
 					destroy(v, now)
-					if err := tx.UpdateVersion(ctx, v); err != nil {
-						return err
-					}
-					if v.Revision == latest {
-						if err := refreshLatest(ctx, tx, s); err != nil {
-							return err
-						}
-						return tx.UpdateSecret(ctx, s)
-					}
+					return saveVersion(ctx, tx, s, v)
 				}
 				return nil
 			})

@@ -308,18 +308,7 @@ func applySecretUpdate(s *coffer.Secret, u coffer.SecretUpdate) error {
 // DeleteSecret schedules a secret for deletion; an ephemeral secret is
 // removed at once. Deleting a secret already scheduled does nothing.
 func (e *Engine) DeleteSecret(ctx context.Context, id string) error {
-	c, err := caller(ctx)
-	if err != nil {
-		return err
-	}
-	return e.update(ctx, func(tx storage.Tx) error {
-		s, err := e.loadSecret(ctx, tx, c, actionDelete, id)
-		if err != nil {
-			return err
-		}
-		if s.Protected {
-			return coffer.Precondition(coffer.PreconditionProtected, "secret", id, "cannot delete a protected secret")
-		}
+	return e.deleteSecret(ctx, id, func(tx storage.Tx, s *coffer.Secret) error {
 		if s.Ephemeral != nil {
 			return storageErr(tx.DeleteSecret(ctx, id), "secret", id)
 		}
@@ -337,6 +326,14 @@ func (e *Engine) DeleteSecret(ctx context.Context, id string) error {
 
 // PurgeSecret removes a secret and its versions at once.
 func (e *Engine) PurgeSecret(ctx context.Context, id string) error {
+	return e.deleteSecret(ctx, id, func(tx storage.Tx, _ *coffer.Secret) error {
+		return storageErr(tx.DeleteSecret(ctx, id), "secret", id)
+	})
+}
+
+// deleteSecret runs fn, in one transaction, on a secret the caller may
+// delete and that is not protected.
+func (e *Engine) deleteSecret(ctx context.Context, id string, fn func(tx storage.Tx, s *coffer.Secret) error) error {
 	c, err := caller(ctx)
 	if err != nil {
 		return err
@@ -349,7 +346,7 @@ func (e *Engine) PurgeSecret(ctx context.Context, id string) error {
 		if s.Protected {
 			return coffer.Precondition(coffer.PreconditionProtected, "secret", id, "cannot delete a protected secret")
 		}
-		return storageErr(tx.DeleteSecret(ctx, id), "secret", id)
+		return fn(tx, s)
 	})
 }
 

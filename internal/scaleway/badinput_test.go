@@ -1,6 +1,7 @@
 package scaleway_test
 
 import (
+	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -195,8 +196,10 @@ func TestBadInput(t *testing.T) {
 	missing := uuid.NewString()
 
 	// state is everything a request could have changed.
-	state := func(c *rawClient) string {
-		c.t.Helper()
+	// wireState is everything a request could have changed, as the API
+	// shows it; state is the same read from the engine, which is cheap
+	// enough to check after every case.
+	wireState := func() string {
 		var b strings.Builder
 		for _, p := range []string{
 			"/secrets?scheduled_for_deletion=false", "/secrets?scheduled_for_deletion=true",
@@ -209,7 +212,39 @@ func TestBadInput(t *testing.T) {
 		}
 		return b.String()
 	}
-	before := state(c)
+	caller, err := n.Engine.AuthenticateSecretKey(context.Background(), n.Creds.SecretKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := coffer.NewContextWithCaller(context.Background(), caller)
+	state := func(t *testing.T) string {
+		t.Helper()
+		// The secrets not scheduled for deletion, and each fixture with its
+		// versions: a new secret can only join the first, and a deleted
+		// one can only be a fixture.
+		ss, _, err := n.Engine.ListSecrets(ctx, coffer.SecretFilter{})
+		if err != nil {
+			t.Fatalf("list secrets: %v", err)
+		}
+		all := []any{ss}
+		for _, id := range []string{sid, kid} {
+			s, err := n.Engine.GetSecret(ctx, id)
+			if err != nil {
+				t.Fatalf("get secret: %v", err)
+			}
+			vs, _, err := n.Engine.ListVersions(ctx, id, coffer.VersionFilter{})
+			if err != nil {
+				t.Fatalf("list versions: %v", err)
+			}
+			all = append(all, s, vs)
+		}
+		b, err := json.MarshalIndent(all, "", " ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	before, wireBefore := state(t), wireState()
 
 	long := strings.Repeat("a", 256)
 	createBody := func(fields string) string {
@@ -292,7 +327,7 @@ func TestBadInput(t *testing.T) {
 		{name: "unknown key", method: "POST", path: "/secrets", body: createBody(fmt.Sprintf(`"key_id":%q`, missing)), status: 404, arg: "key"},
 		{name: "get id not a UUID", method: "GET", path: "/secrets/not-a-uuid", arg: "secret_id"},
 		{name: "get id too short", method: "GET", path: "/secrets/" + missing[:35], arg: "secret_id"},
-		{name: "get id encoded dots", method: "GET", path: "/secrets/%2e%2e", arg: "secret_id"},
+		{name: "get id encoded dots", method: "GET", path: "/secrets/%2e%2e", arg: "path"},
 		{name: "get unknown id", method: "GET", path: "/secrets/{missing}", status: 404, arg: "secret"},
 		{name: "get upper-case id", method: "GET", path: "/secrets/" + strings.ToUpper(missing), status: 404, arg: "secret"},
 		{name: "update id not a UUID", method: "PATCH", path: "/secrets/not-a-uuid", body: `{"name":"x"}`, arg: "secret_id"},
@@ -392,10 +427,16 @@ func TestBadInput(t *testing.T) {
 		{"GET", "/secrets-by-path/versions/%s/access?secret_path=%%2Fapp&secret_name=fixture&project_id={project}", ""},
 	}
 	for _, rev := range []string{"0", "-1", "99999999999", "4294967296", "latest_foo", "LATEST", "01", "+1", "1.0", "0x1", "%201", "1%20", "%2e%2e"} {
+		arg := "revision"
+		if rev == "%2e%2e" {
+			// A dot segment, even encoded, is refused as a path before
+			// routing: a redirect to the cleaned path would reach the parent.
+			arg = "path"
+		}
 		for _, rt := range revRoutes {
 			cases = append(cases, badCase{
 				name:   fmt.Sprintf("revision %q %s %s", rev, rt.method, rt.path),
-				method: rt.method, path: fmt.Sprintf(rt.path, rev), body: rt.body, arg: "revision",
+				method: rt.method, path: fmt.Sprintf(rt.path, rev), body: rt.body, arg: arg,
 			})
 		}
 	}
@@ -411,10 +452,13 @@ func TestBadInput(t *testing.T) {
 			}
 			r := c.do(tc.method, apiPath(replacer.Replace(tc.path)), tc.body, tc.header...)
 			checkWireError(t, r, status, typ, tc.arg)
-			if after := state(&c); after != before {
+			if after := state(t); after != before {
 				t.Fatalf("the refused request changed the state:\n%s", cmp.Diff(before, after))
 			}
 		})
+	}
+	if after := wireState(); after != wireBefore {
+		t.Fatalf("the refused requests changed what the API shows:\n%s", cmp.Diff(wireBefore, after))
 	}
 }
 
@@ -599,6 +643,31 @@ func TestWireShapes(t *testing.T) {
 		"name": "shape", "created_at": created, "updated_at": created,
 		"secret": map[string]any{"id": sid, "tags": []any{}, "version_count": 3.0, "protected": false, "ephemeral_policy": nil, "type": "opaque"},
 	}, secretItem)
+
+	// The error bodies the service was recorded sending (spec §7.2).
+	kv := jsonObject(t, c.ok(200, "POST", apiPath("/secrets"), fmt.Sprintf(`{"project_id":%q,"name":"kv","type":"key_value"}`, project)))
+	r := c.do("POST", apiPath("/secrets/"+kv["id"].(string)+"/versions"), `{"data":"eyJrZXkiOiAidmFsdWUiLCAiaW52YWxpZCI6IHt9fQ==","description":"version1"}`)
+	checkWireError(t, r, http.StatusBadRequest, "invalid_arguments", "data")
+	wantDiff(t, "nested key_value", map[string]any{
+		"details": []any{map[string]any{"argument_name": "data", "help_message": "- invalid: Invalid type. Expected: string, given: object\n", "reason": "format"}},
+		"message": "invalid argument(s)", "type": "invalid_arguments",
+	}, jsonObject(t, r.Body))
+	guarded := jsonObject(t, c.ok(200, "POST", apiPath("/secrets"), fmt.Sprintf(`{"project_id":%q,"name":"guarded","protected":true}`, project)))
+	r = c.do("DELETE", apiPath("/secrets/"+guarded["id"].(string)), "")
+	checkWireError(t, r, http.StatusPreconditionFailed, "precondition_failed", "")
+	wantDiff(t, "protected delete", map[string]any{
+		"help_message": "cannot delete a protected secret", "message": "precondition is not respected",
+		"precondition": "protected_resource", "type": "precondition_failed",
+	}, jsonObject(t, r.Body))
+	ephID := eph["id"].(string)
+	if r := c.do("DELETE", apiPath("/secrets/"+ephID), ""); r.Status != http.StatusNoContent {
+		t.Fatalf("delete ephemeral secret: %d %s", r.Status, r.Body)
+	}
+	r = c.do("GET", apiPath("/secrets/"+ephID), "")
+	checkWireError(t, r, http.StatusNotFound, "not_found", "secret")
+	wantDiff(t, "deleted ephemeral secret", map[string]any{
+		"message": "resource is not found", "resource": "secret", "resource_id": ephID, "type": "not_found",
+	}, jsonObject(t, r.Body))
 
 	// Deletions answer 204, empty, still labelled JSON.
 	for _, rq := range []struct{ method, path, body string }{

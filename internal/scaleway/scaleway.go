@@ -12,6 +12,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/coffer-dev/coffer"
 )
@@ -127,6 +128,17 @@ func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) ht
 			h.writeError(r.Context(), w, err)
 		}
 	})
+}
+
+// OwnsPath reports whether a path belongs to this API.
+func (h *Handler) OwnsPath(path string) bool {
+	return strings.HasPrefix(path, "/secret-manager/")
+}
+
+// WriteBadPath answers a path with ".", ".." or empty segments.
+func (h *Handler) WriteBadPath(w http.ResponseWriter, r *http.Request) {
+	h.writeError(r.Context(), w, coffer.Invalid("path", coffer.ReasonFormat,
+		"the request path must not contain '.', '..' or empty segments"))
 }
 
 // metadata answers the gateway call the Go SDK makes to build resource names.

@@ -37,28 +37,6 @@ import (
 
 const apiPrefix = "/secret-manager/v1beta1/regions/"
 
-// testClock is a node clock that moves only when a test advances it.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2026, 7, 3, 15, 27, 54, 719648000, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // sentRequest is one request a client sent.
 type sentRequest struct {
 	Method string
@@ -105,16 +83,16 @@ func (r *requestRecorder) requests(method, suffix string) []sentRequest {
 type sdkEnv struct {
 	t       *testing.T
 	node    *nodetest.Node
-	clock   *testClock
+	clock   *nodetest.Clock
 	rec     *requestRecorder
 	api     *secret.API
 	project string
 	org     string
 }
 
-func newEnv(t *testing.T, opts ...nodetest.Option) *sdkEnv {
+func newSDKEnv(t *testing.T, opts ...nodetest.Option) *sdkEnv {
 	t.Helper()
-	clk := newTestClock()
+	clk := nodetest.NewClock()
 	n := nodetest.Start(t, append([]nodetest.Option{nodetest.WithNow(clk.Now)}, opts...)...)
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(tr.CloseIdleConnections)
@@ -308,7 +286,7 @@ func wantDiff(t *testing.T, what string, want, got any) {
 
 func TestSDKSecretLifecycle(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	created := e.now()
 
 	s := e.createSecret(&secret.CreateSecretRequest{
@@ -393,7 +371,7 @@ func TestSDKSecretLifecycle(t *testing.T) {
 
 func TestSDKDeleteSchedulesThenPurges(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	s := e.createSecret(&secret.CreateSecretRequest{Name: "doomed"})
 	e.addVersion(s.ID, "v1")
 	e.createSecret(&secret.CreateSecretRequest{Name: "kept"})
@@ -462,7 +440,7 @@ func TestSDKDeleteSchedulesThenPurges(t *testing.T) {
 
 func TestSDKDeleteEphemeralSecretAtOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	s := e.createSecret(&secret.CreateSecretRequest{Name: "temp", EphemeralPolicy: &secret.EphemeralPolicy{
 		TimeToLive: scw.NewDurationFromTimeDuration(30 * time.Minute), ExpiresOnceAccessed: scw.BoolPtr(false),
 		Action: secret.EphemeralPolicyActionDisable,
@@ -479,7 +457,7 @@ func TestSDKDeleteEphemeralSecretAtOnce(t *testing.T) {
 
 func TestSDKProtectedSecret(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	created := e.now()
 	s := e.createSecret(&secret.CreateSecretRequest{Name: "guarded", Protected: true})
 	if !s.Protected {
@@ -524,7 +502,7 @@ func TestSDKProtectedSecret(t *testing.T) {
 
 func TestSDKAddSecretOwner(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	s := e.createSecret(&secret.CreateSecretRequest{Name: "vpn-psk"})
 	for _, p := range []secret.Product{secret.ProductEdgeServices, secret.ProductS2sVpn, secret.ProductEdgeServices} {
 		noErr(t, e.api.AddSecretOwner(&secret.AddSecretOwnerRequest{SecretID: s.ID, Product: p}))
@@ -540,7 +518,7 @@ func TestSDKAddSecretOwner(t *testing.T) {
 
 func TestSDKVersions(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	s := e.createSecret(&secret.CreateSecretRequest{Name: "api-key"})
 	secretCreated := e.now()
 
@@ -644,7 +622,7 @@ func TestSDKVersions(t *testing.T) {
 
 func TestSDKPayloadSize(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	s := e.createSecret(&secret.CreateSecretRequest{Name: "big"})
 	full := bytes.Repeat([]byte{0xa5}, coffer.MaxPayloadSize)
 	e.createVersion(&secret.CreateSecretVersionRequest{SecretID: s.ID, Data: full})
@@ -662,7 +640,7 @@ func TestSDKPayloadSize(t *testing.T) {
 
 func TestSDKVersionDeletion(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	s := e.createSecret(&secret.CreateSecretRequest{Name: "rotated"})
 	created := e.now()
 	for _, d := range []string{"v1", "v2", "v3"} {
@@ -744,7 +722,7 @@ func TestSDKVersionDeletion(t *testing.T) {
 
 func TestSDKEphemeralTTL(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	policy := func(action secret.EphemeralPolicyAction) *secret.EphemeralPolicy {
 		return &secret.EphemeralPolicy{TimeToLive: scw.NewDurationFromTimeDuration(30 * time.Minute),
 			ExpiresOnceAccessed: scw.BoolPtr(false), Action: action}
@@ -807,7 +785,7 @@ func TestSDKEphemeralTTL(t *testing.T) {
 
 func TestSDKEphemeralExpiresOnceAccessed(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	for _, tc := range []struct {
 		action secret.EphemeralPolicyAction
 		after  secret.SecretVersionStatus
@@ -881,7 +859,7 @@ func mustJSON(t *testing.T, v any) string {
 
 func TestSDKSecretTypes(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	cert, certKey := selfSignedCert(t)
 	sshKey := sshPrivateKey(t)
 	all := make([]byte, 256)
@@ -978,7 +956,7 @@ func TestSDKSecretTypes(t *testing.T) {
 
 func TestSDKListFilters(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	ttl := &secret.EphemeralPolicy{TimeToLive: scw.NewDurationFromTimeDuration(time.Hour), Action: secret.EphemeralPolicyActionDelete}
 	e.createSecret(&secret.CreateSecretRequest{Name: "alpha", Tags: []string{"x", "y"}})
 	e.createSecret(&secret.CreateSecretRequest{Name: "bravo", Tags: []string{"x"}, Path: scw.StringPtr("/app"), Type: secret.SecretTypeKeyValue})
@@ -1025,7 +1003,7 @@ func TestSDKListFilters(t *testing.T) {
 
 func TestSDKListOrder(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	// Created in the order c, a, d, b; updated in the order d, c, b, a.
 	ids := map[string]string{}
 	for _, name := range []string{"c", "a", "d", "b"} {
@@ -1058,7 +1036,7 @@ func TestSDKListOrder(t *testing.T) {
 
 func TestSDKPaging(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	const n = 120
 	for i := range n {
 		e.createSecret(&secret.CreateSecretRequest{Name: fmt.Sprintf("s%03d", i), Tags: []string{fmt.Sprintf("t%d", i%7)}})
@@ -1134,6 +1112,17 @@ func TestSDKPaging(t *testing.T) {
 	if got := len(e.rec.requests("GET", "/versions")); got != 3 {
 		t.Errorf("all pages of 5 versions by 2: %d requests, want 3", got)
 	}
+
+	// Past the end: an empty page, the same total.
+	vs, err = e.api.ListSecretVersions(&secret.ListSecretVersionsRequest{SecretID: s.ID, Page: scw.Int32Ptr(4), PageSize: scw.Uint32Ptr(2)})
+	noErr(t, err)
+	wantDiff(t, "versions past the end", &secret.ListSecretVersionsResponse{Versions: []*secret.SecretVersion{}, TotalCount: 5}, vs)
+	tags, err = e.api.ListTags(&secret.ListTagsRequest{Page: scw.Int32Ptr(9), PageSize: scw.Uint32Ptr(3)})
+	noErr(t, err)
+	wantDiff(t, "tags past the end", &secret.ListTagsResponse{Tags: []string{}, TotalCount: 7}, tags)
+	res, err = e.api.ListSecrets(&secret.ListSecretsRequest{Page: scw.Int32Ptr(100)})
+	noErr(t, err)
+	wantDiff(t, "secrets past the end", &secret.ListSecretsResponse{Secrets: []*secret.Secret{}, TotalCount: n + 1}, res)
 }
 
 // browsed is the part of a browse item a test compares.
@@ -1179,7 +1168,7 @@ func (e *sdkEnv) browse(req *secret.BrowseSecretsRequest, opts ...scw.RequestOpt
 
 func TestSDKBrowseSecrets(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	mk := func(name, path string, typ secret.SecretType, tags ...string) *secret.Secret {
 		if tags == nil {
 			tags = []string{}
@@ -1249,7 +1238,7 @@ func TestSDKBrowseSecrets(t *testing.T) {
 
 	// Pages.
 	e.rec.reset()
-	items, _, total = e.browse(&secret.BrowseSecretsRequest{PageSize: scw.Uint32Ptr(2)}, scw.WithAllPages())
+	items, _, _ = e.browse(&secret.BrowseSecretsRequest{PageSize: scw.Uint32Ptr(2)}, scw.WithAllPages())
 	wantDiff(t, "all pages", []string{"app", "apple", "ops", "root1", "root2"}, itemNames(items))
 	if got := len(e.rec.requests("GET", "/secrets/browse")); got != 3 {
 		t.Errorf("all pages of 5 items by 2: %d requests, want 3", got)
@@ -1261,7 +1250,7 @@ func TestSDKBrowseSecrets(t *testing.T) {
 
 func TestSDKListTags(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	res, err := e.api.ListTags(&secret.ListTagsRequest{})
 	noErr(t, err)
 	wantDiff(t, "no tags", &secret.ListTagsResponse{Tags: []string{}}, res)
@@ -1280,7 +1269,7 @@ func TestSDKListTags(t *testing.T) {
 
 func TestSDKAccessByPath(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	s := e.createSecret(&secret.CreateSecretRequest{Name: "db-password", Path: scw.StringPtr("/prod/db")})
 	e.addVersion(s.ID, "one")
 	e.addVersion(s.ID, "two")
@@ -1331,7 +1320,7 @@ func TestSDKAccessByPath(t *testing.T) {
 
 func TestSDKAuthentication(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	for name, auth := range map[string]scw.ClientOption{
 		"no token":    scw.WithoutAuth(),
 		"wrong token": scw.WithAuth(e.node.Creds.AccessKey, uuid.NewString()),
@@ -1371,7 +1360,7 @@ func TestSDKAuthentication(t *testing.T) {
 
 func TestSDKUpdateVersionExpiry(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	s := e.createSecret(&secret.CreateSecretRequest{Name: "rotating"})
 	e.addVersion(s.ID, "v1")
 
@@ -1397,7 +1386,7 @@ func TestSDKUpdateVersionExpiry(t *testing.T) {
 
 func TestSDKConcurrentRequests(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
+	e := newSDKEnv(t)
 	const n = 8
 
 	// Concurrent writers get distinct revisions.

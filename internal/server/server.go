@@ -12,7 +12,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/coffer-dev/coffer"
@@ -21,6 +23,15 @@ import (
 // Dialect is an API that mounts its routes.
 type Dialect interface {
 	Register(mux *http.ServeMux)
+}
+
+// BadPathWriter is implemented by dialects that answer a malformed request
+// path in their own error format.
+type BadPathWriter interface {
+	// OwnsPath reports whether the dialect serves this path.
+	OwnsPath(path string) bool
+	// WriteBadPath answers a request whose path is not clean.
+	WriteBadPath(w http.ResponseWriter, r *http.Request)
 }
 
 // Config configures a Server.
@@ -56,8 +67,8 @@ func New(cfg Config) *Server {
 // routes mounts every dialect and the operational endpoints.
 func (s *Server) routes() *http.ServeMux {
 	mux := http.NewServeMux()
-	if s.cfg.Scaleway != nil {
-		s.cfg.Scaleway.Register(mux)
+	for _, d := range s.dialects() {
+		d.Register(mux)
 	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
@@ -164,6 +175,16 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		ctx := coffer.NewContextWithRequestID(r.Context(), id)
 		rec := &statusRecorder{ResponseWriter: w}
+		if !cleanPath(r.URL.Path) {
+			// http.ServeMux would answer with a redirect to the cleaned
+			// path, which clients follow with the same method: a "..",
+			// "." or empty segment could turn an operation on one resource
+			// into one on its parent. Refuse instead.
+			s.writeBadPath(rec, r.WithContext(ctx))
+			s.cfg.Logger.InfoContext(ctx, "request", "request_id", id, "method", r.Method,
+				"path", "(not clean)", "status", rec.status, "duration", time.Since(start), "remote", r.RemoteAddr)
+			return
+		}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -182,6 +203,47 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		s.cfg.Logger.InfoContext(ctx, "request", "request_id", id, "method", r.Method,
 			"path", r.URL.Path, "status", rec.status, "duration", time.Since(start), "remote", r.RemoteAddr)
 	})
+}
+
+// cleanPath reports whether p is absolute and has no ".", ".." or empty
+// segment; one trailing slash is allowed (Vault lists folders with one).
+func cleanPath(p string) bool {
+	if p == "/" {
+		return true
+	}
+	if p == "" || p[0] != '/' {
+		return false
+	}
+	want := path.Clean(p)
+	if strings.HasSuffix(p, "/") {
+		want += "/"
+	}
+	return want == p
+}
+
+// writeBadPath answers a request whose path is not clean, in the format of
+// the dialect that owns the path, or as a plain JSON error.
+func (s *Server) writeBadPath(w http.ResponseWriter, r *http.Request) {
+	for _, d := range s.dialects() {
+		if bp, ok := d.(BadPathWriter); ok && bp.OwnsPath(r.URL.Path) {
+			bp.WriteBadPath(w, r)
+			return
+		}
+	}
+	w.Header()["Content-Type"] = []string{"application/json"}
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write([]byte(`{"message":"the request path must not contain '.', '..' or empty segments"}`))
+}
+
+// dialects lists the configured dialects.
+func (s *Server) dialects() []Dialect {
+	var out []Dialect
+	for _, d := range []Dialect{s.cfg.Scaleway} {
+		if d != nil {
+			out = append(out, d)
+		}
+	}
+	return out
 }
 
 func newRequestID() string {
