@@ -27,6 +27,7 @@ var layers = map[string][]string{
 	"internal/server":    {""},
 	"internal/scheduler": {},
 	"internal/secretref": {""},
+	"internal/ca":        {},
 }
 
 // forbiddenStd are standard packages a layer must not use.
