@@ -45,6 +45,12 @@ type Caller struct {
 	AccessKey string
 	// DefaultProjectID is the project used when a request names none.
 	DefaultProjectID string
+	// ProjectScope, when set, is the only project the caller may act on:
+	// a client certificate is bound to one project.
+	ProjectScope string
+	// CertificateSerial is the serial of the client certificate the caller
+	// authenticated with, if any.
+	CertificateSerial string
 }
 
 // AuthService authenticates credentials.

@@ -30,7 +30,9 @@ type ProjectSettings struct {
 	MaxVersions int
 	// CASRequired is the default for secrets' CASRequired.
 	CASRequired bool
-	// VersionTTL is the default for secrets' VersionTTL; 0 = never.
+	// VersionTTL is the default for secrets' VersionTTL; 0 = never. Where
+	// both are set, the shorter applies; a negative VersionTTL makes new
+	// versions live forever, whatever their secret's.
 	VersionTTL time.Duration
 }
 

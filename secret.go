@@ -181,6 +181,10 @@ type SecretUpdate struct {
 	CASRequired    *bool
 	VersionTTL     *time.Duration
 	Ephemeral      *EphemeralPolicy
+
+	// CustomMetadataMerge changes single keys of the custom metadata, after
+	// CustomMetadata: a nil value removes its key, others set theirs.
+	CustomMetadataMerge map[string]*string
 }
 
 // SecretOrder is the sort order of a secret listing.

@@ -72,7 +72,9 @@ type VersionCreate struct {
 	// if the secret's latest revision is *CAS (0: the secret has no version).
 	CAS *uint32
 	// CreateSecret, when set, creates the secret at its path if it does not
-	// exist yet (the Vault and OKMS write semantics).
+	// exist yet (the Vault and OKMS write semantics). When its Type is "",
+	// the secret is key_value if Data is a flat JSON object (no object or
+	// array values), else opaque.
 	CreateSecret *SecretCreate
 }
 

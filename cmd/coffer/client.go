@@ -65,6 +65,10 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		return cmdGet, args[1:], nil
 	case "run":
 		return cmdRun, args[1:], nil
+	case "cert":
+		return group("cert", certUsage, args[1:], map[string]cmdFunc{
+			"issue": cmdCertIssue, "revoke": cmdCertRevoke, "ca": cmdCertCA,
+		})
 	case "secret":
 		return group("secret", secretUsage, args[1:], map[string]cmdFunc{
 			"create": cmdSecretCreate, "list": cmdSecretList, "get": cmdSecretGet,

@@ -22,6 +22,8 @@ const usage = `coffer: a self-hosted secret manager
 
 Usage:
   coffer serve [flags]            run a coffer node
+  coffer migrate --store URL      bring a PostgreSQL database to this
+                                  program's schema, then exit
   coffer secret create|list|get|update|delete ...
   coffer version create|list|access|enable|disable|delete ...
   coffer get REF                  print a secret's value, or one field of a
@@ -47,6 +49,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch args[0] {
 	case "serve":
 		return serve(ctx, args[1:], stdout, stderr, getenv)
+	case "migrate":
+		return migrate(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -20,7 +20,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	fs.SetOutput(stderr)
 	var (
 		listen      = fs.String("listen", "127.0.0.1:8080", "address to listen on")
-		dataDir     = fs.String("data-dir", "./coffer-data", "directory of the database, root key and first credentials")
+		dataDir     = fs.String("data-dir", "./coffer-data", "directory of the root key, the first credentials and the SQLite database")
+		store       = fs.String("store", getenv("COFFER_STORE"), "postgres:// URL of a PostgreSQL database several nodes may share (env COFFER_STORE); empty: SQLite in the data directory")
+		noMigrate   = fs.Bool("no-migrate", false, "with PostgreSQL, refuse to start on an old schema instead of migrating it (see coffer migrate)")
+		leaseTTL    = fs.Duration("lease-ttl", 15*time.Second, "how long the background jobs lease lasts unrenewed: how long jobs pause when the node running them dies")
+		leaseRenew  = fs.Duration("lease-renew", 5*time.Second, "how often the background jobs lease is renewed (below --lease-ttl)")
 		regions     = fs.String("region", "fr-par", "Scaleway regions served, comma-separated")
 		insecure    = fs.Bool("insecure-http", false, "allow plain HTTP on a non-loopback address")
 		logFormat   = fs.String("log-format", "text", "log format: text or json")
@@ -28,6 +32,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		maxValue    = fs.Int("max-value-size", 64<<10, "largest secret value in bytes")
 		maxSecrets  = fs.Int("max-secrets-per-project", 0, "most secrets a project may hold (0: no limit)")
 		jobInterval = fs.Duration("job-interval", 10*time.Second, "how often expiry and purge jobs run")
+		tlsListen   = fs.String("tls-listen", "", "address of a TLS listener that accepts client certificates issued by coffer (coffer cert issue)")
+		tlsCert     = fs.String("tls-cert", "", "PEM certificate of the TLS listener (default: one issued by coffer's CA at each start)")
+		tlsKey      = fs.String("tls-key", "", "PEM private key of --tls-cert")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -47,6 +54,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintf(stderr, "coffer: refusing plain HTTP on non-loopback address %s: pass --insecure-http if a TLS proxy fronts it\n", *listen)
 		return 2
 	}
+	if *store != "" && !node.IsPostgres(*store) {
+		fmt.Fprintln(stderr, "coffer: --store must be a postgres:// or postgresql:// URL, or empty for SQLite in the data directory")
+		return 2
+	}
+	if *leaseRenew >= *leaseTTL {
+		fmt.Fprintln(stderr, "coffer: --lease-renew must be below --lease-ttl")
+		return 2
+	}
 	var regionList []string
 	for _, r := range strings.Split(*regions, ",") {
 		if r = strings.TrimSpace(r); r != "" {
@@ -54,16 +69,23 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 	}
 	n, err := node.Open(ctx, node.Config{
-		DataDir: *dataDir,
-		RootKey: getenv("COFFER_ROOT_KEY"),
-		Listen:  *listen,
-		Regions: regionList,
-		APIURL:  "http://" + *listen,
+		TLSListen:   *tlsListen,
+		TLSCertFile: *tlsCert,
+		TLSKeyFile:  *tlsKey,
+		DataDir:     *dataDir,
+		Store:       *store,
+		NoMigrate:   *noMigrate,
+		RootKey:     getenv("COFFER_ROOT_KEY"),
+		Listen:      *listen,
+		Regions:     regionList,
+		APIURL:      "http://" + *listen,
 		Limits: engine.Limits{
 			MaxPayloadSize: *maxValue, MaxSecretsPerProject: *maxSecrets, MaxPageSize: 1000,
 		},
 		MaxBodySize: *maxBody,
 		JobInterval: *jobInterval,
+		LeaseTTL:    *leaseTTL,
+		LeaseRenew:  *leaseRenew,
 		Logger:      log,
 	})
 	if err != nil {
@@ -80,7 +102,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		_ = n.Close(context.Background())
 		return 1
 	}
-	log.Info("coffer is serving", "addr", n.Server.Addr(), "data_dir", *dataDir, "regions", regionList)
+	backend := "sqlite"
+	if *store != "" {
+		backend = "postgres"
+	}
+	if *tlsListen != "" {
+		log.Info("coffer is serving TLS with client certificates", "addr", n.Server.TLSAddr(), "ca", *dataDir+"/"+node.CAFile)
+	}
+	log.Info("coffer is serving", "addr", n.Server.Addr(), "data_dir", *dataDir, "store", backend, "regions", regionList)
 	<-ctx.Done()
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -129,7 +129,7 @@ func (e *Engine) authorize(ctx context.Context, tx storage.Tx, c *coffer.Caller,
 	if err != nil {
 		return err
 	}
-	if org != c.Principal.OrganizationID {
+	if org != c.Principal.OrganizationID || (c.ProjectScope != "" && projectID != c.ProjectScope) {
 		return coffer.NotFound("project", projectID)
 	}
 	if c.Principal.Admin {
@@ -149,4 +149,26 @@ func (e *Engine) projectOrganization(ctx context.Context, tx storage.Tx, project
 	}
 	e.projectOrg.Store(p.ID, p.OrganizationID)
 	return p.OrganizationID, nil
+}
+
+// clear drops every cached key.
+func (c *authCache) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.entries)
+}
+
+// Invalidate drops what the engine caches of a record that another node
+// changed: the node passes it the changes its store's storage.Notifier
+// reports. The engine caches little that can change (see docs/postgresql.md):
+// verified API keys, for authCacheTTL. Any change to a key or a principal,
+// and a reset, drops them all: such changes are rare, and re-verifying a
+// key costs one read. An engine method that disables or deletes a key, or
+// changes a principal's rights, must publish the change with
+// storage.NotifyTx in its transaction, and clear its own cache.
+func (e *Engine) Invalidate(c storage.Change) {
+	switch c.Kind {
+	case storage.ChangeReset, storage.ChangeAPIKey, storage.ChangePrincipal:
+		e.auth.clear()
+	}
 }

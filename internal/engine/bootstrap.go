@@ -28,7 +28,11 @@ type Credentials struct {
 // Bootstrap creates, on a store's first start, the organization "default",
 // its project "default" with its protection key, an admin principal and an
 // API key for it, all in one transaction. On a store that was bootstrapped
-// before it does nothing and returns nil credentials.
+// before it does nothing and returns nil credentials. Nodes that start
+// together on one empty store take turns: the transaction reads the
+// bootstrapped mark with GetMeta, which inside Update locks the name until
+// the transaction ends, so exactly one creates the organization and the
+// others find the mark it committed.
 func (e *Engine) Bootstrap(ctx context.Context) (*Credentials, error) {
 	var creds *Credentials
 	err := e.update(ctx, func(tx storage.Tx) error {

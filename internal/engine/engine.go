@@ -15,9 +15,11 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/ca"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
@@ -34,6 +36,8 @@ type Keyring interface {
 	OpenVersion(ctx context.Context, tx storage.Tx, ciphertext, ad []byte) ([]byte, error)
 	// SealCredential seals a credential under the root key.
 	SealCredential(plaintext, ad []byte) ([]byte, error)
+	// OpenCredential opens what SealCredential sealed with the same ad.
+	OpenCredential(ciphertext, ad []byte) ([]byte, error)
 }
 
 // Limits are the configurable bounds the engine enforces.
@@ -74,6 +78,9 @@ type Engine struct {
 	projectOrg sync.Map // project id -> organization id
 
 	auth authCache
+
+	// ca is coffer's certificate authority, loaded by EnsureCA.
+	ca atomic.Pointer[ca.CA]
 }
 
 var (

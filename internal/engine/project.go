@@ -40,7 +40,9 @@ func (e *Engine) UpdateProjectSettings(ctx context.Context, id string, s coffer.
 	if err := validateID("project_id", id); err != nil {
 		return nil, err
 	}
-	if err := validateSettings(s.MaxVersions, s.VersionTTL); err != nil {
+	// A negative version TTL is valid for a project: it turns the secrets'
+	// TTLs off.
+	if err := validateSettings(s.MaxVersions, max(s.VersionTTL, 0)); err != nil {
 		return nil, err
 	}
 	var p *coffer.Project

@@ -191,7 +191,7 @@ func (e *Engine) loadSecretByPath(ctx context.Context, tx storage.Tx, c *coffer.
 	if err := validateName("secret_name", name); err != nil {
 		return nil, err
 	}
-	full := strings.TrimPrefix(p+"/"+name, "/")
+	full := (&coffer.Secret{Path: p, Name: name}).FullPath()
 	if err := e.authorize(ctx, tx, c, action, projectID, p); err != nil {
 		if coffer.ErrorCode(err) == coffer.ENOTFOUND {
 			return nil, coffer.NotFound("secret", full)
@@ -280,6 +280,23 @@ func applySecretUpdate(s *coffer.Secret, u coffer.SecretUpdate) error {
 		if s.CustomMetadata == nil {
 			s.CustomMetadata = map[string]string{}
 		}
+	}
+	if u.CustomMetadataMerge != nil {
+		m := make(map[string]string, len(s.CustomMetadata)+len(u.CustomMetadataMerge))
+		for k, v := range s.CustomMetadata {
+			m[k] = v
+		}
+		for k, v := range u.CustomMetadataMerge {
+			if v == nil {
+				delete(m, k)
+			} else {
+				m[k] = *v
+			}
+		}
+		if err := validateMetadata(m); err != nil {
+			return err
+		}
+		s.CustomMetadata = m
 	}
 	if u.MaxVersions != nil {
 		if err := validateSettings(*u.MaxVersions, 0); err != nil {

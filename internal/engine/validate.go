@@ -2,8 +2,10 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -154,20 +156,41 @@ func validateEphemeral(p *coffer.EphemeralPolicy) error {
 	return nil
 }
 
-// validateMetadata checks custom metadata against Vault's limits.
+// validateMetadata checks custom metadata against Vault's limits: at most 64
+// keys, keys of 1 to 128 bytes, values of 1 to 512 bytes, all printable
+// UTF-8. The messages are Vault's; the first offending key in byte order is
+// named.
 func validateMetadata(m map[string]string) error {
-	if len(m) > maxMetadataKeys {
-		return coffer.Invalid("custom_metadata", coffer.ReasonConstraint, fmt.Sprintf("custom_metadata may hold at most %d keys", maxMetadataKeys))
+	bad := func(format string, args ...any) error {
+		return coffer.Invalid("custom_metadata", coffer.ReasonConstraint, "custom_metadata validation failed: "+fmt.Sprintf(format, args...))
 	}
-	for k, v := range m {
-		if k == "" || len(k) > maxMetadataKeyLen || !utf8.ValidString(k) {
-			return coffer.Invalid("custom_metadata", coffer.ReasonConstraint, fmt.Sprintf("custom_metadata keys must be 1 to %d bytes of UTF-8", maxMetadataKeyLen))
-		}
-		if len(v) > maxMetadataValLen || !utf8.ValidString(v) {
-			return coffer.Invalid("custom_metadata", coffer.ReasonConstraint, fmt.Sprintf("custom_metadata values must be at most %d bytes of UTF-8", maxMetadataValLen))
+	if len(m) > maxMetadataKeys {
+		return bad("payload must contain at most %d keys, provided %d", maxMetadataKeys, len(m))
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		v, name := m[k], truncate(k, 64)
+		switch {
+		case k == "" || len(k) > maxMetadataKeyLen:
+			return bad("length of key %q is %d but must be 0 < len(key) <= %d", name, len(k), maxMetadataKeyLen)
+		case v == "" || len(v) > maxMetadataValLen:
+			return bad("length of value for key %q is %d but must be 0 < len(value) <= %d", name, len(v), maxMetadataValLen)
+		case !printable(k):
+			return bad("key %q contains unprintable characters", name)
+		case !printable(v):
+			return bad("value for key %q contains unprintable characters", name)
 		}
 	}
 	return nil
+}
+
+// printable reports whether s is UTF-8 made of printable characters only.
+func printable(s string) bool {
+	return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.IsPrint(r) })
 }
 
 func truncate(s string, n int) string {

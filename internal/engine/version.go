@@ -77,19 +77,26 @@ func (e *Engine) CreateVersion(ctx context.Context, secretID string, in coffer.V
 		if in.CreateSecret == nil {
 			return nil, nil, coffer.Invalid("secret_id", coffer.ReasonRequired, "secret_id is required")
 		}
-		if newSecret, err = e.newSecret(*in.CreateSecret); err != nil {
+		if newSecret, err = e.newSecret(withInferredType(*in.CreateSecret, in.Data)); err != nil {
 			return nil, nil, err
 		}
 	}
 	var (
 		s *coffer.Secret
 		v *storage.Version
+		// raced is set when the secret to create was created meanwhile
+		// by a concurrent transaction (on another node: on one node the
+		// path lookup waits for it). The write is then retried, and adds
+		// its version to that secret.
+		raced bool
 	)
-	err = e.update(ctx, func(tx storage.Tx) error {
+	write := func(tx storage.Tx) error {
+		raced = false
 		if newSecret != nil {
 			s, err = tx.GetSecretByPath(ctx, newSecret.ProjectID, newSecret.Path, newSecret.Name)
 			if errors.Is(err, storage.ErrNotFound) {
 				if err := e.insertSecret(ctx, tx, c, newSecret); err != nil {
+					raced = coffer.ErrorCode(err) == coffer.ECONFLICT
 					return err
 				}
 				s = newSecret
@@ -106,7 +113,13 @@ func (e *Engine) CreateVersion(ctx context.Context, secretID string, in coffer.V
 		}
 		v, err = e.addVersion(ctx, tx, c, s, in)
 		return err
-	})
+	}
+	for attempt := 1; ; attempt++ {
+		err = e.update(ctx, write)
+		if !raced || attempt == 3 {
+			break
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -200,7 +213,8 @@ func (e *Engine) addVersion(ctx context.Context, tx storage.Tx, c *coffer.Caller
 }
 
 // ephemeralProperties returns the expiry of a version written now: from the
-// secret's ephemeral policy, else from its (or its project's) version TTL.
+// secret's ephemeral policy, else from its and its project's version TTLs
+// (see versionTTL).
 func (e *Engine) ephemeralProperties(s *coffer.Secret, p *coffer.Project, now time.Time) *coffer.EphemeralProperties {
 	if pol := s.Ephemeral; pol != nil {
 		ep := &coffer.EphemeralProperties{ExpiresOnceAccessed: pol.ExpiresOnceAccessed, Action: pol.Action}
@@ -209,11 +223,7 @@ func (e *Engine) ephemeralProperties(s *coffer.Secret, p *coffer.Project, now ti
 		}
 		return ep
 	}
-	ttl := s.VersionTTL
-	if ttl == 0 {
-		ttl = p.Settings.VersionTTL
-	}
-	if ttl > 0 {
+	if ttl := versionTTL(s, p); ttl > 0 {
 		return &coffer.EphemeralProperties{ExpiresAt: ptr(now.Add(ttl)), Action: coffer.EphemeralDisable}
 	}
 	return nil
@@ -388,12 +398,17 @@ func refreshLatest(ctx context.Context, tx storage.Tx, s *coffer.Secret) error {
 }
 
 // EnableVersion makes a disabled version readable again. For a secret with
-// an ephemeral policy, the version's expiry is computed anew from now.
+// an ephemeral policy, and for a version whose expiry has passed, the
+// version's expiry is computed anew from now; enabling an enabled version
+// whose expiry has passed (not yet applied) does the same.
 func (e *Engine) EnableVersion(ctx context.Context, secretID string, rev coffer.Revision) (*coffer.Version, error) {
 	return e.changeVersion(ctx, secretID, rev, actionWrite, func(tx storage.Tx, s *coffer.Secret, v *storage.Version, now time.Time) error {
+		lapsed := expired(v, now)
 		switch v.State {
 		case coffer.VersionEnabled:
-			return nil
+			if !lapsed {
+				return nil
+			}
 		case coffer.VersionDisabled:
 		default:
 			return stateError(v, "enabled")
@@ -401,7 +416,7 @@ func (e *Engine) EnableVersion(ctx context.Context, secretID string, rev coffer.
 		v.State = coffer.VersionEnabled
 		v.DisabledAt = nil
 		v.UpdatedAt = now
-		if s.Ephemeral != nil {
+		if s.Ephemeral != nil || lapsed {
 			p, err := tx.GetProject(ctx, s.ProjectID)
 			if err != nil {
 				return storageErr(err, "project", s.ProjectID)

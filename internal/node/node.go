@@ -2,6 +2,12 @@
 // store -> keyring -> engine -> dialects -> server, plus the background
 // scheduler. cmd/coffer runs a node; the integration tests start real nodes
 // the same way, so what they test is what ships.
+//
+// The store is SQLite in the data directory, or a PostgreSQL database that
+// several nodes share. Either way the data directory keeps what is not in
+// the store: the root key file (unless COFFER_ROOT_KEY gives the key) and
+// the admin credentials of the first start, which only the node that
+// bootstrapped the store writes.
 package node
 
 import (
@@ -16,13 +22,15 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/coffer-dev/coffer/internal/adminapi"
 	"github.com/coffer-dev/coffer/internal/engine"
 	"github.com/coffer-dev/coffer/internal/keyring"
+	"github.com/coffer-dev/coffer/internal/okms"
 	"github.com/coffer-dev/coffer/internal/scaleway"
 	"github.com/coffer-dev/coffer/internal/scheduler"
 	"github.com/coffer-dev/coffer/internal/seal"
 	"github.com/coffer-dev/coffer/internal/server"
-	"github.com/coffer-dev/coffer/internal/sqlite"
+	"github.com/coffer-dev/coffer/internal/vaultkv"
 )
 
 // File names inside the data directory.
@@ -34,9 +42,15 @@ const (
 
 // Config configures a node.
 type Config struct {
-	// DataDir holds the database, the root key file and the first admin
-	// credentials.
+	// DataDir holds the root key file and the first admin credentials, and
+	// the database when Store is empty.
 	DataDir string
+	// Store is "" for SQLite in DataDir, or the postgres:// or
+	// postgresql:// URL of a PostgreSQL database that nodes may share.
+	Store string
+	// NoMigrate makes a PostgreSQL store refuse to start on a schema that
+	// is not current rather than migrate it (see coffer migrate).
+	NoMigrate bool
 	// RootKey is the base64 root key (COFFER_ROOT_KEY); when empty the key
 	// file in DataDir is used, and created on first start.
 	RootKey string
@@ -51,8 +65,22 @@ type Config struct {
 	MaxBodySize int64
 	// JobInterval is how often background jobs run; 10 s when 0.
 	JobInterval time.Duration
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// LeaseTTL is how long the jobs lease lasts without renewal, so how
+	// long jobs pause when the node running them dies; 15 s when 0.
+	// LeaseRenew is how often it is renewed; LeaseTTL/3 when 0.
+	LeaseTTL   time.Duration
+	LeaseRenew time.Duration
+	// TLSListen, when set, is the address of a TLS listener that verifies
+	// client certificates issued by coffer's CA. TLSCertFile and
+	// TLSKeyFile name its certificate; without them the node issues itself
+	// one from its CA at each start.
+	TLSListen   string
+	TLSCertFile string
+	TLSKeyFile  string
+	// Now is the clock of the engine: what is due, timestamps. Leases run
+	// on the system clock (and the database's) whatever it is.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
 // Node is a running coffer node.
@@ -63,10 +91,11 @@ type Node struct {
 	// later starts.
 	Credentials *Credentials
 
-	store     *sqlite.DB
+	store     store
 	root      *seal.Root
 	keyring   *keyring.Keyring
 	scheduler *scheduler.Scheduler
+	listener  *listener
 	log       *slog.Logger
 }
 
@@ -80,10 +109,10 @@ type Credentials struct {
 	APIURL         string `json:"api_url"`
 }
 
-// ErrNoRootKey means a data directory holds a database but no root key was
-// given: starting would create a new key that cannot open the data.
-var ErrNoRootKey = errors.New("the data directory holds a database but its root key is missing: " +
-	"restore " + RootKeyFile + " or set COFFER_ROOT_KEY; nothing was changed")
+// ErrNoRootKey means the store holds data but no root key was given:
+// starting would create a new key that cannot open the data.
+var ErrNoRootKey = errors.New("the store holds data but its root key is missing: " +
+	"restore " + RootKeyFile + " in the data directory or set COFFER_ROOT_KEY; nothing was changed")
 
 // Open assembles a node: it creates the data directory and root key on
 // first start, opens the store, checks the root key against it, bootstraps
@@ -102,9 +131,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	dbPath := filepath.Join(cfg.DataDir, DatabaseFile)
 	keyPath := filepath.Join(cfg.DataDir, RootKeyFile)
-	if cfg.RootKey == "" && exists(dbPath) && !exists(keyPath) {
+	noKey := cfg.RootKey == "" && !exists(keyPath)
+	if noKey && cfg.Store == "" && exists(filepath.Join(cfg.DataDir, DatabaseFile)) {
 		return nil, ErrNoRootKey
 	}
 
@@ -114,6 +143,19 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			n.closeStores()
 		}
 	}()
+	if noKey && cfg.Store != "" {
+		// A shared database may have been set up by other nodes: then a
+		// new key file would not open it, and would be left behind. Look
+		// before creating one.
+		if n.store, err = openStore(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		if used, err := hasData(ctx, n.store); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		} else if used {
+			return nil, ErrNoRootKey
+		}
+	}
 	var info seal.Info
 	if n.root, info, err = seal.Load(seal.Config{KeyFile: keyPath, EnvKey: cfg.RootKey}); err != nil {
 		return nil, err
@@ -123,8 +165,10 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			"and anyone who copies both can read them: keep a copy elsewhere, or give the key "+
 			"through COFFER_ROOT_KEY", "path", keyPath)
 	}
-	if n.store, err = sqlite.Open(dbPath); err != nil {
-		return nil, fmt.Errorf("open store: %w", err)
+	if n.store == nil {
+		if n.store, err = openStore(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
 	}
 	if n.keyring, err = keyring.Open(ctx, n.store, n.root, cfg.Now); err != nil {
 		return nil, err
@@ -132,6 +176,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.Engine = engine.New(engine.Config{
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
 	})
+	n.listener = listen(n.store, n.Engine)
 	creds, err := n.Engine.Bootstrap(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
@@ -146,15 +191,34 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			return nil, err
 		}
 	}
+	if err := n.Engine.EnsureCA(ctx); err != nil {
+		return nil, err
+	}
+	tlsConfig, err := n.tlsConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	vault := vaultkv.New(vaultkv.Config{
+		Service: n.Engine, MaxBodySize: cfg.MaxBodySize, Now: n.Engine.Now, Logger: cfg.Logger,
+	})
 	n.Server = server.New(server.Config{
 		Addr: cfg.Listen,
 		Scaleway: scaleway.New(scaleway.Config{
 			Service: n.Engine, Regions: cfg.Regions, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger,
 		}),
-		Ready:  n.store.Ping,
-		Logger: cfg.Logger,
+		OKMS: okmsDialect{
+			Handler: okms.New(okms.Config{Service: n.Engine, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger}),
+			vault:   vault,
+		},
+		VaultKV:   vault,
+		Admin:     adminapi.New(n.Engine, cfg.Logger),
+		Ready:     n.store.Ping,
+		Logger:    cfg.Logger,
+		TLSAddr:   cfg.TLSListen,
+		TLSConfig: tlsConfig,
+		CertAuth:  n.Engine.AuthenticateCertificate,
 	})
-	n.scheduler = scheduler.New(cfg.JobInterval, cfg.Logger, scheduler.Job{Name: "due", Run: n.Engine.RunDue})
+	n.scheduler = newScheduler(cfg, n.store, n.Engine)
 	return n, nil
 }
 
@@ -174,8 +238,13 @@ func (n *Node) Start() error {
 // server.
 func (n *Node) StartJobs() { n.scheduler.Open() }
 
+// JobStatus tells whether this node runs the background jobs (holds their
+// lease) and what they did here.
+func (n *Node) JobStatus() scheduler.Status { return n.scheduler.Status() }
+
 // Close stops the server (waiting until ctx ends for requests under way),
-// the jobs, and closes the store. The root key is wiped from memory.
+// the jobs, releasing their lease to another node, and closes the store.
+// The root key is wiped from memory.
 func (n *Node) Close(ctx context.Context) error {
 	err := n.Server.Close(ctx)
 	n.scheduler.Close()
@@ -185,7 +254,22 @@ func (n *Node) Close(ctx context.Context) error {
 	return err
 }
 
+// Crash stops the node as a crash would, for failover tests: the jobs stop
+// without releasing their lease, which other nodes take over only once it
+// expires, and the server and store close without waiting for requests.
+func (n *Node) Crash() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	n.scheduler.Abandon()
+	err := n.Server.Close(ctx)
+	if cerr := n.closeStores(); err == nil || errors.Is(err, context.Canceled) {
+		err = cerr
+	}
+	return err
+}
+
 func (n *Node) closeStores() error {
+	n.listener.close()
 	var err error
 	if n.keyring != nil {
 		n.keyring.Close()
@@ -225,4 +309,19 @@ func writeCredentials(path string, c *Credentials) error {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// okmsDialect is what OKMS serves: its secret API v2 and, under
+// /api/{okmsId}/v1, the Vault KV v2 API on the okmsId's project. The Vault
+// handler is the server's own, so that it also answers the malformed paths
+// under that prefix in Vault's format.
+type okmsDialect struct {
+	*okms.Handler
+	vault *vaultkv.Handler
+}
+
+// Register mounts both APIs.
+func (d okmsDialect) Register(mux *http.ServeMux) {
+	d.Handler.Register(mux)
+	d.vault.Mount(mux, okms.VaultPrefix, okms.Project)
 }

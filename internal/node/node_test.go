@@ -5,15 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	_ "modernc.org/sqlite"
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/envelope"
@@ -79,7 +76,8 @@ func dirFiles(t *testing.T, dir string) map[string][]byte {
 }
 
 // TestNoPlaintextAtRest writes secrets and scans every byte of the data
-// directory, write-ahead log included, for their values.
+// directory, write-ahead log included, and every value of every table of
+// the store, for their values.
 func TestNoPlaintextAtRest(t *testing.T) {
 	n := nodetest.Start(t)
 	ctx := as(t, n)
@@ -93,8 +91,11 @@ func TestNoPlaintextAtRest(t *testing.T) {
 	check := func(stage string) {
 		t.Helper()
 		files := dirFiles(t, n.DataDir)
-		if len(files) < 2 {
+		if len(files) < 2 && n.Store == "" {
 			t.Fatalf("%s: expected the database and its files in %s, found %d files", stage, n.DataDir, len(files))
+		}
+		for table, b := range n.SQL(t).Dump(t) {
+			files["table "+table] = b
 		}
 		for path, b := range files {
 			for _, m := range []string{opaque, kvValue, big[:40]} {
@@ -126,10 +127,7 @@ func TestCiphertextMovedToAnotherRowFails(t *testing.T) {
 	}
 	n.Stop(t)
 
-	db, err := sql.Open("sqlite", filepath.Join(n.DataDir, node.DatabaseFile))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := n.SQL(t)
 	mustExec := func(q string, args ...any) {
 		t.Helper()
 		res, err := db.Exec(q, args...)
@@ -202,14 +200,14 @@ func TestWrongRootKeyRefusesAndChangesNothing(t *testing.T) {
 	n.Stop(t)
 	before := dirFiles(t, n.DataDir)
 
-	_, err := node.Open(context.Background(), node.Config{DataDir: n.DataDir, RootKey: nodetest.NewRootKey()})
+	_, err := node.Open(context.Background(), node.Config{DataDir: n.DataDir, Store: n.Store, RootKey: nodetest.NewRootKey()})
 	if !errors.Is(err, keyring.ErrWrongRootKey) {
 		t.Fatalf("open with a wrong key: %v, want ErrWrongRootKey", err)
 	}
 	if !strings.Contains(err.Error(), "root key") {
 		t.Errorf("the message must say the root key is wrong: %q", err)
 	}
-	_, err = node.Open(context.Background(), node.Config{DataDir: n.DataDir})
+	_, err = node.Open(context.Background(), node.Config{DataDir: n.DataDir, Store: n.Store})
 	if !errors.Is(err, node.ErrNoRootKey) {
 		t.Fatalf("open without a key: %v, want ErrNoRootKey", err)
 	}
@@ -231,7 +229,8 @@ func TestWrongRootKeyRefusesAndChangesNothing(t *testing.T) {
 // start, and that a restart without COFFER_ROOT_KEY reads the key file.
 func TestFirstStartFiles(t *testing.T) {
 	dir := t.TempDir()
-	n, err := node.Open(context.Background(), node.Config{DataDir: filepath.Join(dir, "data")})
+	store := nodetest.StoreFor(t, filepath.Join(dir, "data"))
+	n, err := node.Open(context.Background(), node.Config{DataDir: filepath.Join(dir, "data"), Store: store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +250,11 @@ func TestFirstStartFiles(t *testing.T) {
 	if err := n.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{node.RootKeyFile, node.CredentialsFile, node.DatabaseFile} {
+	files := []string{node.RootKeyFile, node.CredentialsFile}
+	if store == "" {
+		files = append(files, node.DatabaseFile)
+	}
+	for _, f := range files {
 		fi, err := os.Stat(filepath.Join(dir, "data", f))
 		if err != nil {
 			t.Fatal(err)
@@ -269,7 +272,7 @@ func TestFirstStartFiles(t *testing.T) {
 		t.Errorf("credentials file: %v", err)
 	}
 
-	n2, err := node.Open(context.Background(), node.Config{DataDir: filepath.Join(dir, "data")})
+	n2, err := node.Open(context.Background(), node.Config{DataDir: filepath.Join(dir, "data"), Store: store})
 	if err != nil {
 		t.Fatalf("restart from the key file: %v", err)
 	}
@@ -304,11 +307,7 @@ func TestProtectionKey(t *testing.T) {
 		t.Fatalf("read: %q, %v", got, err)
 	}
 	// The ciphertext names the user-managed key, not the project default.
-	db, err := sql.Open("sqlite", filepath.Join(n.DataDir, node.DatabaseFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := n.SQL(t)
 	var ct []byte
 	if err := db.QueryRow(`SELECT data FROM versions WHERE secret_id = ?`, s.ID).Scan(&ct); err != nil {
 		t.Fatal(err)
@@ -319,5 +318,22 @@ func TestProtectionKey(t *testing.T) {
 	_, err = n.Engine.CreateSecret(ctx, coffer.SecretCreate{ProjectID: n.Creds.ProjectID, Name: "u", KeyID: "0b9a8a43-4b43-4f0e-9d0e-3b1f5f0d6a11"})
 	if e := coffer.AsError(err); e == nil || e.Code != coffer.ENOTFOUND || e.Resource != "key" {
 		t.Errorf("unknown key: %v, want not_found on key", err)
+	}
+}
+
+// TestStoreErrors checks that a store that cannot be opened fails the start
+// cleanly, without a key file left behind for a database never reached.
+func TestStoreErrors(t *testing.T) {
+	for _, store := range []string{
+		"mysql://coffer@127.0.0.1/coffer",
+		"postgres://coffer@127.0.0.1:1/coffer?sslmode=disable&connect_timeout=1",
+	} {
+		dir := t.TempDir()
+		if _, err := node.Open(context.Background(), node.Config{DataDir: dir, Store: store}); err == nil {
+			t.Errorf("Open with store %q succeeded", store)
+		}
+		if _, err := os.Stat(filepath.Join(dir, node.RootKeyFile)); err == nil {
+			t.Errorf("store %q: a root key file was created for a store that never opened", store)
+		}
 	}
 }

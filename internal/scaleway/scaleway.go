@@ -118,12 +118,14 @@ func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) ht
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-		c, err := h.svc.AuthenticateSecretKey(ctx, r.Header.Get("X-Auth-Token"))
-		if err != nil {
-			h.writeError(ctx, w, err)
-			return
+		if coffer.CallerFromContext(ctx) == nil { // else a client certificate authenticated it
+			c, err := h.svc.AuthenticateSecretKey(ctx, r.Header.Get("X-Auth-Token"))
+			if err != nil {
+				h.writeError(ctx, w, err)
+				return
+			}
+			r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
 		}
-		r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
 		if err := fn(w, r); err != nil {
 			h.writeError(r.Context(), w, err)
 		}

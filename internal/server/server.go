@@ -6,6 +6,8 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,9 +42,24 @@ type Config struct {
 	Addr string
 	// Scaleway serves the Scaleway Secret Manager API.
 	Scaleway Dialect
+	// OKMS serves the OVHcloud OKMS secret API v2 under /api/{okmsId}/v2.
+	OKMS Dialect
+	// VaultKV serves the HashiCorp Vault KV v2 API under /v1.
+	VaultKV Dialect
+	// Admin serves coffer's own API under /coffer/v1.
+	Admin Dialect
 	// Ready reports whether the node can serve (its store answers).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
+
+	// TLSAddr, when set, is a second listener that speaks TLS with
+	// TLSConfig and accepts client certificates it verifies.
+	TLSAddr   string
+	TLSConfig *tls.Config
+	// CertAuth authenticates a verified client certificate. A request whose
+	// certificate it accepts carries that caller; one it refuses goes on
+	// unauthenticated, and the dialect answers in its own format.
+	CertAuth func(ctx context.Context, cert *x509.Certificate) (*coffer.Caller, error)
 }
 
 // Server serves coffer over HTTP.
@@ -52,6 +69,10 @@ type Server struct {
 	srv     *http.Server
 	ln      net.Listener
 	done    chan error
+
+	tlsSrv  *http.Server
+	tlsLn   net.Listener
+	tlsDone chan error
 }
 
 // New returns a server; Open starts it.
@@ -103,8 +124,22 @@ func (s *Server) Open() error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
-	s.srv = &http.Server{
+	s.ln, s.srv, s.done = ln, s.newHTTPServer(), make(chan error, 1)
+	go serve(s.srv, ln, s.done)
+	if s.cfg.TLSAddr != "" {
+		tln, err := net.Listen("tcp", s.cfg.TLSAddr)
+		if err != nil {
+			return errors.Join(fmt.Errorf("listen on %s: %w", s.cfg.TLSAddr, err), s.Close(context.Background()))
+		}
+		s.tlsLn, s.tlsSrv, s.tlsDone = tls.NewListener(tln, s.cfg.TLSConfig), s.newHTTPServer(), make(chan error, 1)
+		s.tlsSrv.TLSConfig = s.cfg.TLSConfig
+		go serve(s.tlsSrv, s.tlsLn, s.tlsDone)
+	}
+	return nil
+}
+
+func (s *Server) newHTTPServer() *http.Server {
+	return &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -113,15 +148,22 @@ func (s *Server) Open() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
-	s.done = make(chan error, 1)
-	go func() {
-		err := s.srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
-		}
-		s.done <- err
-	}()
-	return nil
+}
+
+func serve(srv *http.Server, ln net.Listener, done chan<- error) {
+	err := srv.Serve(ln)
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	done <- err
+}
+
+// TLSAddr returns the address of the TLS listener, or "".
+func (s *Server) TLSAddr() string {
+	if s.tlsLn == nil {
+		return s.cfg.TLSAddr
+	}
+	return s.tlsLn.Addr().String()
 }
 
 // Addr returns the address the server listens on.
@@ -135,14 +177,17 @@ func (s *Server) Addr() string {
 // Close stops accepting requests and waits, until ctx ends, for the ones
 // under way to finish.
 func (s *Server) Close(ctx context.Context) error {
-	if s.srv == nil {
-		return nil
+	var errs []error
+	for _, l := range []struct {
+		srv  *http.Server
+		done chan error
+	}{{s.srv, s.done}, {s.tlsSrv, s.tlsDone}} {
+		if l.srv == nil {
+			continue
+		}
+		errs = append(errs, l.srv.Shutdown(ctx), <-l.done)
 	}
-	err := s.srv.Shutdown(ctx)
-	if serr := <-s.done; err == nil {
-		err = serr
-	}
-	return err
+	return errors.Join(errs...)
 }
 
 // statusRecorder remembers the status a handler wrote.
@@ -199,6 +244,13 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				}
 			}
 		}()
+		if s.cfg.CertAuth != nil && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
+			if c, err := s.cfg.CertAuth(ctx, r.TLS.VerifiedChains[0][0]); err == nil {
+				ctx = coffer.NewContextWithCaller(ctx, c)
+			} else if coffer.ErrorCode(err) != coffer.EUNAUTHENTICATED {
+				s.cfg.Logger.ErrorContext(ctx, "client certificate check failed", "request_id", id, "error", err)
+			}
+		}
 		next.ServeHTTP(rec, r.WithContext(ctx))
 		s.cfg.Logger.InfoContext(ctx, "request", "request_id", id, "method", r.Method,
 			"path", r.URL.Path, "status", rec.status, "duration", time.Since(start), "remote", r.RemoteAddr)
@@ -238,7 +290,7 @@ func (s *Server) writeBadPath(w http.ResponseWriter, r *http.Request) {
 // dialects lists the configured dialects.
 func (s *Server) dialects() []Dialect {
 	var out []Dialect
-	for _, d := range []Dialect{s.cfg.Scaleway} {
+	for _, d := range []Dialect{s.cfg.Scaleway, s.cfg.OKMS, s.cfg.VaultKV, s.cfg.Admin} {
 		if d != nil {
 			out = append(out, d)
 		}

@@ -32,8 +32,11 @@ type Store interface {
 	View(ctx context.Context, fn func(Tx) error) error
 	// Update runs fn in a read-write transaction and commits it if fn
 	// returns nil. A commit is durable when Update returns. Within Update,
-	// GetSecret locks the secret's row until the transaction ends, so that
-	// writers of one secret are serialized across every node.
+	// GetSecret and GetSecretByPath lock the secret's row, and GetMeta the
+	// value's name, until the transaction ends, so that writers of one
+	// secret or one meta value are serialized across every node. Update
+	// does not retry: a transaction that loses a race against another
+	// node fails with ErrConflict, and fn runs once.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
@@ -45,7 +48,11 @@ type Store interface {
 // documented, and other errors for faults. A Tx must not be used after the
 // function it was passed to returns.
 type Tx interface {
-	// GetMeta returns a named value. Returns ErrNotFound.
+	// GetMeta returns a named value. Returns ErrNotFound. Inside Update it
+	// locks the name, whether a value exists or not, so that a transaction
+	// that reads a name and writes it when missing (a first start, the root
+	// key check) runs alone: one that waited sees the value the first
+	// committed.
 	GetMeta(ctx context.Context, name string) ([]byte, error)
 	// PutMeta creates or replaces a named value.
 	PutMeta(ctx context.Context, name string, value []byte) error

@@ -1,6 +1,11 @@
-// Package nodetest starts real coffer nodes for tests: a SQLite store in a
-// temporary directory, a real keyring, the real engine and every dialect,
-// behind an httptest server. Nothing is mocked.
+// Package nodetest starts real coffer nodes for tests: a real store, a real
+// keyring, the real engine and every dialect, behind an httptest server.
+// Nothing is mocked.
+//
+// The store is SQLite in a temporary data directory, or, with
+// COFFER_TEST_BACKEND=postgres, a schema of its own on the PostgreSQL
+// database COFFER_TEST_POSTGRES names, so that the whole integration suite
+// runs on both backends unchanged (see Backend and StoreFor).
 package nodetest
 
 import (
@@ -27,9 +32,13 @@ type Node struct {
 	// Creds are the admin credentials created at first start; on a restart
 	// they are read back from the data directory.
 	Creds *node.Credentials
-	// DataDir and RootKey let a test restart the node on the same data.
+	// DataDir and RootKey let a test restart the node on the same data,
+	// or start another node of the same service on its store.
 	DataDir string
 	RootKey string
+	// Store is the node's store setting: "" for SQLite in DataDir, else a
+	// PostgreSQL URL.
+	Store string
 
 	srv *httptest.Server
 }
@@ -46,6 +55,15 @@ func WithLimits(l engine.Limits) Option { return func(c *node.Config) { c.Limits
 // WithDataDir reuses a data directory and root key, to restart a node.
 func WithDataDir(dir, rootKey string) Option {
 	return func(c *node.Config) { c.DataDir, c.RootKey = dir, rootKey }
+}
+
+// WithStore sets the node's store, whatever the backend of the test run.
+func WithStore(store string) Option { return func(c *node.Config) { c.Store = store } }
+
+// WithJobTiming sets how often the background jobs run and the lease
+// that elects the node running them; the jobs start with StartJobs.
+func WithJobTiming(interval, leaseTTL, leaseRenew time.Duration) Option {
+	return func(c *node.Config) { c.JobInterval, c.LeaseTTL, c.LeaseRenew = interval, leaseTTL, leaseRenew }
 }
 
 // WithRegions sets the Scaleway regions served.
@@ -68,6 +86,9 @@ func Start(t testing.TB, opts ...Option) *Node {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.Store == "" {
+		cfg.Store = StoreFor(t, cfg.DataDir)
+	}
 	// The listener comes first so that the credentials file of a first start
 	// names the node's real URL.
 	srv := httptest.NewUnstartedServer(nil)
@@ -89,9 +110,24 @@ func Start(t testing.TB, opts ...Option) *Node {
 	}
 	srv.Config.Handler = n.Handler()
 	srv.Start()
-	tn := &Node{Node: n, URL: srv.URL, Creds: creds, DataDir: cfg.DataDir, RootKey: cfg.RootKey, srv: srv}
+	tn := &Node{Node: n, URL: srv.URL, Creds: creds, DataDir: cfg.DataDir, RootKey: cfg.RootKey, Store: cfg.Store, srv: srv}
 	t.Cleanup(func() { tn.Stop(t) })
 	return tn
+}
+
+// Crash stops serving and stops the node as a crash would: its jobs lease is
+// left to expire. Stop does nothing after it.
+func (n *Node) Crash(t testing.TB) {
+	t.Helper()
+	if n.srv == nil {
+		return
+	}
+	n.srv.CloseClientConnections()
+	n.srv.Close()
+	n.srv = nil
+	if err := n.Node.Crash(); err != nil {
+		t.Errorf("crash node: %v", err)
+	}
 }
 
 // Stop stops serving and closes the node; it is safe to call twice.

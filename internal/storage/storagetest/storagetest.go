@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 	}{
 		{"Ping", testPing},
 		{"Meta", testMeta},
+		{"MetaLock", testMetaLock},
 		{"Organization", testOrganization},
 		{"Project", testProject},
 		{"UpdateProject", testUpdateProject},
@@ -55,6 +56,8 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"UpdateRollback", testUpdateRollback},
 		{"ViewReadOnly", testViewReadOnly},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"Lease", testLease},
+		{"Certificates", testCertificates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

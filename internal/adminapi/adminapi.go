@@ -1,0 +1,225 @@
+// Package adminapi serves coffer's own API under /coffer/v1, for what no
+// vendor dialect has: today the client certificates of mutual TLS (issue,
+// revoke, the CA to trust). It follows the same rules as the dialects: a thin
+// decoding layer over the engine, one table from error codes to statuses.
+package adminapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/ca"
+)
+
+// Service is what the admin API needs of the engine.
+type Service interface {
+	coffer.AuthService
+	IssueClientCertificate(ctx context.Context, principalID, projectID string, ttl time.Duration) (*ca.Issued, error)
+	RevokeCertificate(ctx context.Context, serial string) error
+	CACertificatePEM() ([]byte, error)
+}
+
+// Handler serves the admin API.
+type Handler struct {
+	svc Service
+	log *slog.Logger
+}
+
+// New returns a Handler.
+func New(svc Service, log *slog.Logger) *Handler {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Handler{svc: svc, log: log}
+}
+
+// Prefix is where the API lives.
+const Prefix = "/coffer/v1"
+
+// maxBody bounds request bodies: they are small JSON objects.
+const maxBody = 64 << 10
+
+// Register mounts the routes on mux.
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle("GET "+Prefix+"/ca", h.wrap(h.getCA))
+	mux.Handle("POST "+Prefix+"/certificates", h.wrap(h.issueCertificate))
+	mux.Handle("DELETE "+Prefix+"/certificates/{serial}", h.wrap(h.revokeCertificate))
+	mux.Handle(Prefix+"/", h.wrap(func(http.ResponseWriter, *http.Request) error {
+		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
+	}))
+}
+
+// OwnsPath reports whether a path belongs to this API.
+func (h *Handler) OwnsPath(path string) bool { return strings.HasPrefix(path, Prefix+"/") }
+
+// WriteBadPath answers a path with ".", ".." or empty segments.
+func (h *Handler) WriteBadPath(w http.ResponseWriter, r *http.Request) {
+	h.writeError(r.Context(), w, coffer.Invalid("path", coffer.ReasonFormat, "the request path must not contain '.', '..' or empty segments"))
+}
+
+// wrap authenticates the bearer token (unless a client certificate did) and
+// writes the handler's error.
+func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if coffer.CallerFromContext(ctx) == nil {
+			token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			c, err := h.svc.AuthenticateSecretKey(ctx, token)
+			if err != nil {
+				h.writeError(ctx, w, err)
+				return
+			}
+			r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
+		}
+		if err := fn(w, r); err != nil {
+			h.writeError(r.Context(), w, err)
+		}
+	})
+}
+
+func (h *Handler) getCA(w http.ResponseWriter, _ *http.Request) error {
+	pemBytes, err := h.svc.CACertificatePEM()
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"certificate": string(pemBytes)})
+	return nil
+}
+
+// IssueRequest asks for a client certificate.
+type IssueRequest struct {
+	PrincipalID string `json:"principal_id"`
+	ProjectID   string `json:"project_id"`
+	// TTL is a Go duration ("8760h"); empty means one year.
+	TTL string `json:"ttl"`
+}
+
+// IssueResponse carries a new client certificate and its private key, shown
+// this once.
+type IssueResponse struct {
+	Serial        string    `json:"serial"`
+	NotAfter      time.Time `json:"not_after"`
+	Certificate   string    `json:"certificate"`
+	PrivateKey    string    `json:"private_key"`
+	CACertificate string    `json:"ca_certificate"`
+	PrincipalID   string    `json:"principal_id"`
+	ProjectID     string    `json:"project_id"`
+}
+
+func (h *Handler) issueCertificate(w http.ResponseWriter, r *http.Request) error {
+	var req IssueRequest
+	if err := decode(r.Body, &req); err != nil {
+		return err
+	}
+	var ttl time.Duration
+	if req.TTL != "" {
+		d, err := time.ParseDuration(req.TTL)
+		if err != nil {
+			return coffer.Invalid("ttl", coffer.ReasonFormat, "ttl must be a duration such as 720h")
+		}
+		ttl = d
+	}
+	issued, err := h.svc.IssueClientCertificate(r.Context(), req.PrincipalID, req.ProjectID, ttl)
+	if err != nil {
+		return err
+	}
+	defer clear(issued.KeyPEM)
+	caPEM, err := h.svc.CACertificatePEM()
+	if err != nil {
+		return err
+	}
+	principal := req.PrincipalID
+	if principal == "" {
+		principal = coffer.CallerFromContext(r.Context()).Principal.ID
+	}
+	writeJSON(w, http.StatusCreated, IssueResponse{
+		Serial: issued.Serial, NotAfter: issued.NotAfter, Certificate: string(issued.CertPEM),
+		PrivateKey: string(issued.KeyPEM), CACertificate: string(caPEM),
+		PrincipalID: principal, ProjectID: req.ProjectID,
+	})
+	return nil
+}
+
+func (h *Handler) revokeCertificate(w http.ResponseWriter, r *http.Request) error {
+	if err := h.svc.RevokeCertificate(r.Context(), r.PathValue("serial")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// decode reads one JSON object, refusing unknown fields.
+func decode(body io.Reader, v any) error {
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &coffer.Error{Code: coffer.ETOOLARGE, Message: fmt.Sprintf("the request body must be at most %d bytes", mbe.Limit)}
+		}
+		return coffer.Invalid("body", coffer.ReasonFormat, "the request body must be one JSON object of the documented fields")
+	}
+	if dec.More() {
+		return coffer.Invalid("body", coffer.ReasonFormat, "the request body must be one JSON object")
+	}
+	return nil
+}
+
+// errorStatus maps coffer error codes to statuses.
+var errorStatus = map[string]int{
+	coffer.EINVALID:         http.StatusBadRequest,
+	coffer.ETOOLARGE:        http.StatusRequestEntityTooLarge,
+	coffer.ENOTFOUND:        http.StatusNotFound,
+	coffer.ECONFLICT:        http.StatusConflict,
+	coffer.EPRECONDITION:    http.StatusPreconditionFailed,
+	coffer.EUNAUTHENTICATED: http.StatusUnauthorized,
+	coffer.EFORBIDDEN:       http.StatusForbidden,
+	coffer.EQUOTA:           http.StatusForbidden,
+	coffer.EUNAVAILABLE:     http.StatusServiceUnavailable,
+	coffer.EINTERNAL:        http.StatusInternalServerError,
+}
+
+type errorJSON struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+		Field   string `json:"field,omitempty"`
+	} `json:"error"`
+}
+
+func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err error) {
+	code := coffer.ErrorCode(err)
+	status, ok := errorStatus[code]
+	if !ok {
+		status, code = http.StatusInternalServerError, coffer.EINTERNAL
+	}
+	var body errorJSON
+	body.Error.Code, body.Error.Message = code, coffer.ErrorMessage(err)
+	if e := coffer.AsError(err); e != nil && len(e.Fields) > 0 {
+		body.Error.Field = e.Fields[0].Field
+	}
+	if status >= 500 {
+		h.log.ErrorContext(ctx, "request failed", "dialect", "admin", "request_id", coffer.RequestIDFromContext(ctx), "error", err)
+	}
+	writeJSON(w, status, body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"internal error"}}`)
+	}
+	defer clear(b)
+	w.Header()["Content-Type"] = []string{"application/json"}
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}

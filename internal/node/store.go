@@ -1,0 +1,63 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/coffer-dev/coffer/internal/keyring"
+	"github.com/coffer-dev/coffer/internal/postgres"
+	"github.com/coffer-dev/coffer/internal/sqlite"
+	"github.com/coffer-dev/coffer/internal/storage"
+)
+
+// store is what a node needs of its store: transactions, and the leases
+// that elect the node that runs the background jobs.
+type store interface {
+	storage.Store
+	storage.Leases
+}
+
+// IsPostgres reports whether a store setting names a PostgreSQL database.
+func IsPostgres(store string) bool {
+	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
+}
+
+// openStore opens the store cfg names: SQLite in the data directory, or
+// PostgreSQL.
+func openStore(ctx context.Context, cfg Config) (store, error) {
+	// Each case returns a nil interface on failure, not a nil pointer in
+	// one, so that the caller's cleanup can tell there is nothing to close.
+	switch {
+	case cfg.Store == "":
+		db, err := sqlite.Open(filepath.Join(cfg.DataDir, DatabaseFile))
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	case IsPostgres(cfg.Store):
+		db, err := postgres.Open(ctx, cfg.Store, postgres.Options{NoMigrate: cfg.NoMigrate, Logger: cfg.Logger})
+		if err != nil {
+			return nil, err
+		}
+		return db, nil
+	}
+	// The setting may hold a password: say only what it starts with.
+	scheme, _, _ := strings.Cut(cfg.Store, ":")
+	return nil, fmt.Errorf("unknown store %q...: want a postgres:// or postgresql:// URL, or none for SQLite in the data directory", scheme)
+}
+
+// hasData reports whether a store was set up by a node already: it holds
+// the check of the root key it belongs to.
+func hasData(ctx context.Context, s storage.Store) (bool, error) {
+	err := s.View(ctx, func(tx storage.Tx) error {
+		_, err := tx.GetMeta(ctx, keyring.CheckMeta)
+		return err
+	})
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}

@@ -1,0 +1,220 @@
+// Package okms serves the OVHcloud OKMS secret REST API v2 over the coffer
+// engine, so that okms-sdk-go, the okms CLI and External Secrets Operator's
+// OVH provider work against coffer unchanged.
+//
+// An okmsId is a coffer project; an OKMS path "a/b/c" is the secret named
+// "c" in the folder "/a/b", the same secret every other dialect sees. The
+// package owns the wire format only: path and body decoding, response
+// shapes, the status and error body of each coffer error code. Every rule
+// lives in the engine. See README.md for what is supported and where it
+// deviates from the real service.
+package okms
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/coffer-dev/coffer"
+)
+
+// Service is what this dialect needs of the engine.
+type Service interface {
+	coffer.SecretService
+	coffer.AuthService
+	coffer.ProjectService
+	coffer.KeyValueService
+
+	// CreateSecretWithVersion creates a secret and its first version in one
+	// transaction. Returns EINVALID, ENOTFOUND (project), ECONFLICT (a
+	// secret exists at the path), EQUOTA, EFORBIDDEN.
+	CreateSecretWithVersion(ctx context.Context, s coffer.SecretCreate, v coffer.VersionCreate) (*coffer.Secret, *coffer.Version, error)
+}
+
+// Config configures the dialect.
+type Config struct {
+	Service Service
+	// MaxBodySize bounds request bodies; 1 MiB when 0.
+	MaxBodySize int64
+	Logger      *slog.Logger
+}
+
+// Handler serves the API.
+type Handler struct {
+	svc     Service
+	maxBody int64
+	log     *slog.Logger
+}
+
+// New returns a Handler.
+func New(cfg Config) *Handler {
+	h := &Handler{svc: cfg.Service, maxBody: cfg.MaxBodySize, log: cfg.Logger}
+	if h.maxBody <= 0 {
+		h.maxBody = 1 << 20
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+// Prefix is where the API lives.
+const Prefix = "/api/{okmsId}/v2"
+
+// VaultPrefix is where OKMS serves its Vault-compatible KV v2 API, on the
+// okmsId's project (see Project).
+const VaultPrefix = "/api/{okmsId}/v1"
+
+// Project returns the project a request under Prefix or VaultPrefix names:
+// its okmsId. The engine checks that it is a project the caller may use.
+func Project(r *http.Request) (string, error) {
+	id := okmsID(r)
+	if id == "" {
+		return "", coffer.Invalid("project_id", coffer.ReasonRequired, "the okmsId is required")
+	}
+	return id, nil
+}
+
+// Register mounts every route on mux. Each pattern takes every method, so
+// that a wrong method answers 405 in this dialect's format; secret paths
+// are decoded by the handler itself (see path.go).
+func (h *Handler) Register(mux *http.ServeMux) {
+	mux.Handle(Prefix+"/secret", h.wrap(h.secrets))
+	mux.Handle(Prefix+"/secret/{path...}", h.wrap(h.secret))
+	mux.Handle(Prefix+"/secretConfig", h.wrap(h.secretConfig))
+	// Unknown paths under the prefix answer in this dialect's format; the
+	// prefix itself too, rather than with the mux's redirect to "prefix/".
+	noRoute := h.wrap(func(http.ResponseWriter, *http.Request) error { return errNoRoute })
+	mux.Handle(Prefix, noRoute)
+	mux.Handle(Prefix+"/", noRoute)
+}
+
+// OwnsPath reports whether a path belongs to this API: /api/{okmsId}/v2/...
+func (h *Handler) OwnsPath(path string) bool {
+	rest, ok := strings.CutPrefix(path, "/api/")
+	if !ok {
+		return false
+	}
+	_, rest, ok = strings.Cut(rest, "/")
+	return ok && (rest == "v2" || strings.HasPrefix(rest, "v2/"))
+}
+
+// WriteBadPath answers a path with ".", ".." or empty segments, which the
+// server refuses before routing: for a secret path, the cleaned path would
+// name another secret.
+func (h *Handler) WriteBadPath(w http.ResponseWriter, r *http.Request) {
+	h.writeError(r.Context(), w, errUncleanPath)
+}
+
+// wrap bounds the body, authenticates the bearer token (unless a client
+// certificate did) and writes the handler's error, if any, in the service's
+// format.
+func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if okmsID(r) == "" {
+			h.writeError(ctx, w, errNoRoute)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		if coffer.CallerFromContext(ctx) == nil { // else a client certificate authenticated it
+			token, ok := bearerToken(r.Header)
+			if !ok {
+				h.writeError(ctx, w, errNoToken)
+				return
+			}
+			c, err := h.svc.AuthenticateSecretKey(ctx, token)
+			if err != nil {
+				h.writeError(ctx, w, err)
+				return
+			}
+			r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
+		}
+		if err := fn(w, r); err != nil {
+			h.writeError(r.Context(), w, err)
+		}
+	})
+}
+
+// bearerToken returns the token of an "Authorization: Bearer <token>"
+// header; the scheme is case-insensitive.
+func bearerToken(hd http.Header) (string, bool) {
+	v := hd.Values("Authorization")
+	if len(v) != 1 {
+		return "", false
+	}
+	scheme, token, ok := strings.Cut(v[0], " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
+
+// okmsID returns the project the request names.
+func okmsID(r *http.Request) string { return r.PathValue("okmsId") }
+
+// secrets serves /secret.
+func (h *Handler) secrets(w http.ResponseWriter, r *http.Request) error {
+	switch r.Method {
+	case http.MethodGet:
+		return h.listSecrets(w, r)
+	case http.MethodPost:
+		return h.createSecret(w, r)
+	}
+	return methodNotAllowed(w, http.MethodGet, http.MethodPost)
+}
+
+// secret serves /secret/{path}, /secret/{path}/version and
+// /secret/{path}/version/{version}.
+func (h *Handler) secret(w http.ResponseWriter, r *http.Request) error {
+	t, err := parseTarget(r.URL.EscapedPath())
+	if err != nil {
+		return err
+	}
+	switch t.kind {
+	case targetSecret:
+		switch r.Method {
+		case http.MethodGet:
+			return h.getSecret(w, r, t)
+		case http.MethodPut:
+			return h.updateSecret(w, r, t)
+		case http.MethodDelete:
+			return h.deleteSecret(w, r, t)
+		}
+		return methodNotAllowed(w, http.MethodGet, http.MethodPut, http.MethodDelete)
+	case targetVersions:
+		switch r.Method {
+		case http.MethodGet:
+			return h.listVersions(w, r, t)
+		case http.MethodPost:
+			return h.createVersion(w, r, t)
+		}
+		return methodNotAllowed(w, http.MethodGet, http.MethodPost)
+	}
+	switch r.Method {
+	case http.MethodGet:
+		return h.getVersion(w, r, t)
+	case http.MethodPut:
+		return h.updateVersion(w, r, t)
+	}
+	return methodNotAllowed(w, http.MethodGet, http.MethodPut)
+}
+
+// secretConfig serves /secretConfig.
+func (h *Handler) secretConfig(w http.ResponseWriter, r *http.Request) error {
+	switch r.Method {
+	case http.MethodGet:
+		return h.getConfig(w, r)
+	case http.MethodPut:
+		return h.updateConfig(w, r)
+	}
+	return methodNotAllowed(w, http.MethodGet, http.MethodPut)
+}
+
+// methodNotAllowed sets the Allow header and returns the 405 error.
+func methodNotAllowed(w http.ResponseWriter, allowed ...string) error {
+	w.Header().Set("Allow", strings.Join(allowed, ", "))
+	return errMethod
+}

@@ -1,0 +1,247 @@
+// Package postgres is coffer's shared store: the storage.Store on a
+// PostgreSQL database, through pgx, so that several coffer nodes can serve
+// one set of secrets as one service.
+//
+// The schema mirrors the SQLite store's column for column (times as bigint
+// microseconds, JSON as text, byte-order collation), so that both backends
+// keep one shape and pass one conformance suite (storagetest).
+//
+// Concurrency comes from the database, not from the process: Update runs at
+// READ COMMITTED, and the reads the storage contract says lock do lock: a
+// secret read inside Update is SELECT ... FOR UPDATE, so writers of one
+// secret queue on its row whichever node they run on, and each sees the
+// revision the last one committed; a meta value read inside Update takes a
+// transaction-scoped advisory lock on its name first, so that first-start
+// work (bootstrap, the root key check) happens exactly once when several
+// nodes start together on an empty database. View runs at REPEATABLE READ,
+// READ ONLY: one consistent snapshot, as a SQLite read transaction gives,
+// and never a serialization failure. Driver errors are classified by
+// SQLSTATE, never by message.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/coffer-dev/coffer/internal/storage"
+)
+
+var (
+	_ storage.Store  = (*DB)(nil)
+	_ storage.Leases = (*DB)(nil)
+)
+
+// Options configures Open.
+type Options struct {
+	// NoMigrate leaves the schema alone: Open then fails unless the
+	// database is at this program's schema version. Use it when migrations
+	// are run apart (coffer migrate) by a role the nodes do not have.
+	NoMigrate bool
+	// MaxConns caps the connection pool; 0 keeps the DSN's pool_max_conns,
+	// else pgx's default, the greater of 4 and the number of CPUs.
+	MaxConns int32
+	// Logger receives the store's warnings; none when nil.
+	Logger *slog.Logger
+}
+
+// DB is a coffer store in a PostgreSQL database (in the schema the
+// connection's search_path names first).
+type DB struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+// rollbackTimeout bounds the rollback of a failed transaction, which may
+// run after the caller's context ended.
+const rollbackTimeout = 5 * time.Second
+
+// Open connects to the database dsn names, a postgres:// or postgresql://
+// URL or a key=value string, and, unless opts.NoMigrate, applies the
+// migrations it lacks. Pool settings (pool_max_conns...) and TLS settings
+// (sslmode, sslrootcert...) are read from the DSN.
+func Open(ctx context.Context, dsn string, opts Options) (_ *DB, err error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgx leaves the password out of its parse errors.
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	if opts.MaxConns > 0 {
+		cfg.MaxConns = opts.MaxConns
+	}
+	where := fmt.Sprintf("%s:%d/%s", cfg.ConnConfig.Host, cfg.ConnConfig.Port, cfg.ConnConfig.Database)
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("postgres: open %s: %w", where, err)
+		}
+	}()
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	db := &DB{pool: pool, log: opts.Logger}
+	if db.log == nil {
+		db.log = slog.New(slog.DiscardHandler)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	if opts.NoMigrate {
+		err = db.checkVersion(ctx)
+	} else {
+		err = db.migrate(ctx)
+	}
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Close closes every connection of the pool, waiting for those in use.
+func (db *DB) Close() error {
+	db.pool.Close()
+	return nil
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("postgres: ping: %w", err)
+	}
+	return nil
+}
+
+// View runs fn in a read-only transaction on one snapshot of the database.
+func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
+	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, false, fn)
+}
+
+// Update runs fn in a read-write transaction at READ COMMITTED and commits
+// it if fn returns nil. It rolls back when fn fails or panics. It does not
+// retry: a serialization failure or deadlock is ErrConflict.
+func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}, true, fn)
+}
+
+// run runs fn in a transaction with opts.
+func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(storage.Tx) error) error {
+	t, err := db.pool.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("postgres: begin: %w", classify(err))
+	}
+	done := false
+	defer func() {
+		if !done {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+			defer cancel()
+			_ = t.Rollback(rctx)
+		}
+	}()
+	if err := fn(&tx{tx: t, write: write}); err != nil {
+		return err
+	}
+	done = true
+	if err := t.Commit(ctx); err != nil {
+		return fmt.Errorf("postgres: commit: %w", classify(err))
+	}
+	return nil
+}
+
+// tx implements storage.Tx over one pgx transaction.
+type tx struct {
+	tx pgx.Tx
+	// write is set in Update: reads that the contract says lock, lock.
+	write bool
+}
+
+var (
+	_ storage.Tx      = (*tx)(nil)
+	_ storage.LeaseTx = (*tx)(nil)
+)
+
+// forUpdate is the locking clause of a read that locks inside Update.
+func (t *tx) forUpdate() string {
+	if t.write {
+		return " FOR UPDATE"
+	}
+	return ""
+}
+
+// SQLSTATE codes the store classifies.
+const (
+	codeUniqueViolation      = "23505"
+	codeForeignKeyViolation  = "23503"
+	codeSerializationFailure = "40001"
+	codeDeadlockDetected     = "40P01"
+)
+
+// classify maps a driver error to the storage error it means, keeping the
+// driver error in the chain: pgx.ErrNoRows to storage.ErrNotFound;
+// uniqueness and foreign-key violations, serialization failures and
+// deadlocks to storage.ErrConflict. It returns other errors unchanged.
+func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
+	}
+	switch sqlState(err) {
+	case codeUniqueViolation, codeForeignKeyViolation, codeSerializationFailure, codeDeadlockDetected:
+		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	}
+	return err
+}
+
+// sqlState returns the SQLSTATE of a server error, or "".
+func sqlState(err error) string {
+	var e *pgconn.PgError
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return ""
+}
+
+// notFound returns an ErrNotFound error about a record.
+func notFound(what string) error {
+	return fmt.Errorf("%w: %s", storage.ErrNotFound, what)
+}
+
+// mustAffect returns ErrNotFound, about what, unless tag reports a changed
+// row.
+func mustAffect(tag pgconn.CommandTag, what string) error {
+	if tag.RowsAffected() == 0 {
+		return notFound(what)
+	}
+	return nil
+}
+
+// scanner is a pgx.Row or pgx.Rows.
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+// collect reads every row with scan and closes rows.
+func collect[T any](rows pgx.Rows, scan func(scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}

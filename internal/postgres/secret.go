@@ -1,0 +1,228 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/coffer-dev/coffer"
+)
+
+// secretColumns are the columns scanSecret reads, of the table aliased s.
+const secretColumns = `s.id, s.project_id, s.path, s.name, s.type, s.description, s.tags,
+s.protected, s.used_by, s.custom_metadata, s.max_versions, s.cas_required, s.version_ttl,
+s.ephemeral, s.rotation, s.key_id, s.key_vault_id, s.state, s.deletion_requested_at,
+s.purge_at, s.last_revision, s.latest_revision, s.oldest_revision, s.version_count,
+s.stages, s.created_at, s.updated_at`
+
+const (
+	getSecretSQL       = `SELECT ` + secretColumns + ` FROM secrets s WHERE s.id = $1`
+	getSecretByPathSQL = `SELECT ` + secretColumns + ` FROM secrets s
+WHERE s.project_id = $1 AND s.path = $2 AND s.name = $3`
+	createSecretSQL = `INSERT INTO secrets (id, project_id, path, name, type,
+description, tags, protected, used_by, custom_metadata, max_versions, cas_required,
+version_ttl, ephemeral, rotation, key_id, key_vault_id, state, deletion_requested_at,
+purge_at, last_revision, latest_revision, oldest_revision, version_count, stages,
+created_at, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
+$19, $20, $21, $22, $23, $24, $25, $26, $27)`
+	// updateSecretSQL returns the project the secret's tags are indexed
+	// under, which the update does not change, to save a lookup.
+	updateSecretSQL = `UPDATE secrets SET path = $1, name = $2, type = $3,
+description = $4, tags = $5, protected = $6, used_by = $7, custom_metadata = $8, max_versions = $9,
+cas_required = $10, version_ttl = $11, ephemeral = $12, rotation = $13, key_id = $14, key_vault_id = $15,
+state = $16, deletion_requested_at = $17, purge_at = $18, last_revision = $19, latest_revision = $20,
+oldest_revision = $21, version_count = $22, stages = $23, updated_at = $24
+WHERE id = $25
+RETURNING project_id`
+	// putTagsSQL records a secret's distinct tags, given as an array.
+	putTagsSQL = `INSERT INTO secret_tags (secret_id, project_id, tag)
+SELECT $1, $2, tag FROM unnest($3::text[]) AS tag`
+)
+
+// scanSecret reads the secretColumns of one row.
+func scanSecret(row scanner) (*coffer.Secret, error) {
+	var s coffer.Secret
+	var typ, state string
+	var tags, usedBy, customMetadata, ephemeral, rotation, stages *string
+	var deletionRequestedAt, purgeAt *int64
+	var ttl, lastRevision, latestRevision, oldestRevision, createdAt, updatedAt int64
+	err := row.Scan(&s.ID, &s.ProjectID, &s.Path, &s.Name, &typ, &s.Description, &tags,
+		&s.Protected, &usedBy, &customMetadata, &s.MaxVersions, &s.CASRequired, &ttl,
+		&ephemeral, &rotation, &s.KeyID, &s.KeyVaultID, &state, &deletionRequestedAt,
+		&purgeAt, &lastRevision, &latestRevision, &oldestRevision, &s.VersionCount,
+		&stages, &createdAt, &updatedAt)
+	if err != nil {
+		return nil, err
+	}
+	s.Type = coffer.SecretType(typ)
+	s.State = coffer.SecretState(state)
+	s.VersionTTL = durationOf(ttl)
+	if s.LastRevision, err = getUint32(lastRevision); err != nil {
+		return nil, fmt.Errorf("secret %s: last_revision: %w", s.ID, err)
+	}
+	if s.LatestRevision, err = getUint32(latestRevision); err != nil {
+		return nil, fmt.Errorf("secret %s: latest_revision: %w", s.ID, err)
+	}
+	if s.OldestRevision, err = getUint32(oldestRevision); err != nil {
+		return nil, fmt.Errorf("secret %s: oldest_revision: %w", s.ID, err)
+	}
+	if s.Tags, err = getStrings(tags); err != nil {
+		return nil, fmt.Errorf("secret %s: tags: %w", s.ID, err)
+	}
+	if s.UsedBy, err = getStrings(usedBy); err != nil {
+		return nil, fmt.Errorf("secret %s: used_by: %w", s.ID, err)
+	}
+	if s.CustomMetadata, err = getStringMap(customMetadata); err != nil {
+		return nil, fmt.Errorf("secret %s: custom_metadata: %w", s.ID, err)
+	}
+	if s.Ephemeral, err = getEphemeralPolicy(ephemeral); err != nil {
+		return nil, fmt.Errorf("secret %s: ephemeral: %w", s.ID, err)
+	}
+	if s.Rotation, err = getRotation(rotation); err != nil {
+		return nil, fmt.Errorf("secret %s: rotation: %w", s.ID, err)
+	}
+	if s.Stages, err = getStages(stages); err != nil {
+		return nil, fmt.Errorf("secret %s: stages: %w", s.ID, err)
+	}
+	s.DeletionRequestedAt = getTimePtr(deletionRequestedAt)
+	s.PurgeAt = getTimePtr(purgeAt)
+	s.CreatedAt = getTime(createdAt)
+	s.UpdatedAt = getTime(updatedAt)
+	return &s, nil
+}
+
+// secretRow holds the structured fields of a secret encoded for its row.
+type secretRow struct {
+	tags, usedBy, customMetadata, ephemeral, rotation, stages *string
+}
+
+// encodeSecret encodes the structured fields of s.
+func encodeSecret(s *coffer.Secret) (r secretRow, err error) {
+	if r.tags, err = putStrings(s.Tags); err != nil {
+		return r, fmt.Errorf("tags: %w", err)
+	}
+	if r.usedBy, err = putStrings(s.UsedBy); err != nil {
+		return r, fmt.Errorf("used_by: %w", err)
+	}
+	if r.customMetadata, err = putStringMap(s.CustomMetadata); err != nil {
+		return r, fmt.Errorf("custom_metadata: %w", err)
+	}
+	if r.ephemeral, err = putEphemeralPolicy(s.Ephemeral); err != nil {
+		return r, fmt.Errorf("ephemeral: %w", err)
+	}
+	if r.rotation, err = putRotation(s.Rotation); err != nil {
+		return r, fmt.Errorf("rotation: %w", err)
+	}
+	if r.stages, err = putStages(s.Stages); err != nil {
+		return r, fmt.Errorf("stages: %w", err)
+	}
+	return r, nil
+}
+
+// CreateSecret returns ErrConflict for a taken id or (project, path, name).
+func (t *tx) CreateSecret(ctx context.Context, s *coffer.Secret) error {
+	if err := t.createSecret(ctx, s); err != nil {
+		return fmt.Errorf("postgres: create secret %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) createSecret(ctx context.Context, s *coffer.Secret) error {
+	r, err := encodeSecret(s)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(ctx, createSecretSQL,
+		s.ID, s.ProjectID, s.Path, s.Name, string(s.Type),
+		s.Description, r.tags, s.Protected, r.usedBy, r.customMetadata, s.MaxVersions, s.CASRequired,
+		int64(s.VersionTTL), r.ephemeral, r.rotation, s.KeyID, s.KeyVaultID, string(s.State), putTimePtr(s.DeletionRequestedAt),
+		putTimePtr(s.PurgeAt), int64(s.LastRevision), int64(s.LatestRevision), int64(s.OldestRevision), s.VersionCount, r.stages,
+		putTime(s.CreatedAt), putTime(s.UpdatedAt))
+	if err != nil {
+		return classify(err)
+	}
+	return t.putTags(ctx, s.ID, s.ProjectID, s.Tags)
+}
+
+// putTags records the distinct tags of a secret in secret_tags, which holds
+// none of them yet.
+func (t *tx) putTags(ctx context.Context, secretID, projectID string, tags []string) error {
+	seen := make(map[string]bool, len(tags))
+	distinct := make([]string, 0, len(tags))
+	for _, tag := range tags {
+		if !seen[tag] {
+			seen[tag] = true
+			distinct = append(distinct, tag)
+		}
+	}
+	if len(distinct) == 0 {
+		return nil
+	}
+	_, err := t.tx.Exec(ctx, putTagsSQL, secretID, projectID, distinct)
+	return classify(err)
+}
+
+// GetSecret returns ErrNotFound. Inside Update it locks the row (SELECT ...
+// FOR UPDATE) until the transaction ends.
+func (t *tx) GetSecret(ctx context.Context, id string) (*coffer.Secret, error) {
+	s, err := scanSecret(t.tx.QueryRow(ctx, getSecretSQL+t.forUpdate(), id))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get secret %s: %w", id, classify(err))
+	}
+	return s, nil
+}
+
+// GetSecretByPath returns ErrNotFound. Inside Update it locks the row until
+// the transaction ends.
+func (t *tx) GetSecretByPath(ctx context.Context, projectID, path, name string) (*coffer.Secret, error) {
+	s, err := scanSecret(t.tx.QueryRow(ctx, getSecretByPathSQL+t.forUpdate(), projectID, path, name))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: get secret (%s, %q, %q): %w", projectID, path, name, classify(err))
+	}
+	return s, nil
+}
+
+// UpdateSecret replaces every field of a secret but its id, project and
+// creation time. Returns ErrNotFound, ErrConflict for a taken (project, path,
+// name).
+func (t *tx) UpdateSecret(ctx context.Context, s *coffer.Secret) error {
+	if err := t.updateSecret(ctx, s); err != nil {
+		return fmt.Errorf("postgres: update secret %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+func (t *tx) updateSecret(ctx context.Context, s *coffer.Secret) error {
+	r, err := encodeSecret(s)
+	if err != nil {
+		return err
+	}
+	var projectID string
+	err = t.tx.QueryRow(ctx, updateSecretSQL,
+		s.Path, s.Name, string(s.Type),
+		s.Description, r.tags, s.Protected, r.usedBy, r.customMetadata, s.MaxVersions,
+		s.CASRequired, int64(s.VersionTTL), r.ephemeral, r.rotation, s.KeyID, s.KeyVaultID,
+		string(s.State), putTimePtr(s.DeletionRequestedAt), putTimePtr(s.PurgeAt), int64(s.LastRevision), int64(s.LatestRevision),
+		int64(s.OldestRevision), s.VersionCount, r.stages, putTime(s.UpdatedAt),
+		s.ID).Scan(&projectID)
+	if err != nil {
+		return classify(err)
+	}
+	if _, err := t.tx.Exec(ctx, `DELETE FROM secret_tags WHERE secret_id = $1`, s.ID); err != nil {
+		return classify(err)
+	}
+	return t.putTags(ctx, s.ID, projectID, s.Tags)
+}
+
+// DeleteSecret removes a secret and, by the foreign keys' cascade, its
+// versions and tags. Returns ErrNotFound.
+func (t *tx) DeleteSecret(ctx context.Context, id string) error {
+	tag, err := t.tx.Exec(ctx, `DELETE FROM secrets WHERE id = $1`, id)
+	if err == nil {
+		err = mustAffect(tag, "secret")
+	}
+	if err != nil {
+		return fmt.Errorf("postgres: delete secret %s: %w", id, classify(err))
+	}
+	return nil
+}

@@ -1,0 +1,45 @@
+package storage
+
+import "context"
+
+// Change tells the nodes sharing a store that a record changed, so that
+// each drops what it cached of it. A node that writes a change drops its own
+// cache itself; Change is for the others.
+type Change struct {
+	// Kind is the kind of record: one of the Change* constants.
+	Kind string
+	// ID names the record; empty for ChangeReset.
+	ID string
+}
+
+// Kinds of Change.
+const (
+	// ChangeReset tells a listener that changes may have been missed: it
+	// has just started listening, or listens again after losing the store.
+	// It must drop everything it caches that another node can change.
+	ChangeReset = "reset"
+	// ChangeAPIKey is an API key disabled, expired early or deleted; ID is
+	// its access key.
+	ChangeAPIKey = "api_key"
+	// ChangePrincipal is a principal whose rights changed; ID is its id.
+	ChangePrincipal = "principal"
+)
+
+// Notifier is implemented by stores that several nodes share: it carries
+// the changes one node commits to every node's caches. A store that one
+// process owns (SQLite) has no need of it.
+type Notifier interface {
+	// Listen calls fn with each change that any node's transaction commits
+	// through NotifyTx, until ctx ends, and then returns ctx's error. It
+	// calls fn with ChangeReset once it listens, and again each time it
+	// listens again after losing the store. fn runs on Listen's goroutine
+	// and must not block.
+	Listen(ctx context.Context, fn func(Change)) error
+}
+
+// NotifyTx is implemented by the Tx of a Notifier.
+type NotifyTx interface {
+	// Notify publishes c when the transaction commits, and never if it
+	// rolls back.
+	Notify(ctx context.Context, c Change) error
+}
