@@ -188,6 +188,13 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 	e.t = t
+	// The node also serves the engine under OKMS's prefix, and refuses
+	// unclean paths there in Vault's format too.
+	okms := "/api/" + e.n.Creds.ProjectID + "/v1/secret/data/app"
+	e.ok(200, "GET", okms+"/key", "")
+	e.wantErrors(e.do("DELETE", okms+"/key/..", ""), 400, `invalid request path: empty, "." and ".." segments are not allowed`)
+	e.wantErrors(e.do("GET", okms+"/%2e%2e/app/key", ""), 400, `invalid request path: empty, "." and ".." segments are not allowed`)
+
 	// Nothing changed.
 	var data struct {
 		Data           map[string]string

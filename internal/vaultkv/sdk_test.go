@@ -557,6 +557,10 @@ func TestSystemEndpoints(t *testing.T) {
 			t.Errorf("preflight %s: %v", p, s.Data)
 		}
 	}
+	all, err := e.vault.Logical().Read("sys/internal/ui/mounts")
+	if secrets, _ := all.Data["secret"].(map[string]any); err != nil || secrets["secret/"] == nil {
+		t.Errorf("preflight listing: %v, %v", all, err)
+	}
 	_, err = e.vault.Logical().Read("sys/internal/ui/mounts/other/foo")
 	if status, _ := (vaultKV{}).Status(err); status != 403 {
 		t.Errorf("preflight of another mount: %v", err)

@@ -172,7 +172,8 @@ type tokenJSON struct {
 
 // lookupSelf answers auth/token/lookup-self. The token is the caller's API
 // secret key, which it sent and which vault login stores from this answer;
-// its accessor is the access key.
+// its accessor is the access key. A caller that a client certificate
+// authenticated has no token: its accessor is the certificate's serial.
 func (h *Handler) lookupSelf(w http.ResponseWriter, r *http.Request) error {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut:
@@ -180,12 +181,19 @@ func (h *Handler) lookupSelf(w http.ResponseWriter, r *http.Request) error {
 		return errUnsupported
 	}
 	c := coffer.CallerFromContext(r.Context())
+	if c == nil || c.Principal == nil {
+		return errNoToken
+	}
 	policies := []string{"default"}
 	if c.Principal.Admin {
 		policies = []string{"root"}
 	}
+	accessor := c.AccessKey
+	if accessor == "" {
+		accessor = c.CertificateSerial
+	}
 	writeEnvelope(w, r, http.StatusOK, mountToken, tokenJSON{
-		Accessor:     c.AccessKey,
+		Accessor:     accessor,
 		CreationTime: c.Principal.CreatedAt.Unix(),
 		DisplayName:  c.Principal.Name,
 		EntityID:     c.Principal.ID,

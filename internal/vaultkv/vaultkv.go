@@ -222,8 +222,8 @@ func (h *Handler) engine(project ProjectFunc, fn engineFunc) http.Handler {
 }
 
 // wrap bounds the body, refuses what coffer does not serve (namespaces,
-// response wrapping), authenticates the token and writes the handler's
-// error, if any, in Vault's format.
+// response wrapping), authenticates the token unless a client certificate
+// did already, and writes the handler's error, if any, in Vault's format.
 func (h *Handler) wrap(fn handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
@@ -232,20 +232,22 @@ func (h *Handler) wrap(fn handlerFunc) http.Handler {
 			h.writeError(ctx, w, err)
 			return
 		}
-		token := requestToken(r.Header)
-		if token == "" {
-			h.writeError(ctx, w, errNoToken)
-			return
-		}
-		c, err := h.svc.AuthenticateSecretKey(ctx, token)
-		if err != nil {
-			if coffer.ErrorCode(err) == coffer.EUNAUTHENTICATED {
-				err = errBadToken
+		if coffer.CallerFromContext(ctx) == nil {
+			token := requestToken(r.Header)
+			if token == "" {
+				h.writeError(ctx, w, errNoToken)
+				return
 			}
-			h.writeError(ctx, w, err)
-			return
+			c, err := h.svc.AuthenticateSecretKey(ctx, token)
+			if err != nil {
+				if coffer.ErrorCode(err) == coffer.EUNAUTHENTICATED {
+					err = errBadToken
+				}
+				h.writeError(ctx, w, err)
+				return
+			}
+			r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
 		}
-		r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
 		if err := fn(w, r); err != nil {
 			h.writeError(r.Context(), w, err)
 		}
