@@ -21,12 +21,14 @@ import (
 
 // tlsNode starts a node that listens with TLS, and returns it with an admin
 // context, a pool that trusts its CA, and its data directory.
-func tlsNode(t *testing.T) (*node.Node, context.Context, *x509.CertPool, string) {
+func tlsNode(t *testing.T, opts ...func(*node.Config)) (*node.Node, context.Context, *x509.CertPool, string) {
 	t.Helper()
 	dir := t.TempDir()
-	n, err := node.Open(context.Background(), node.Config{
-		DataDir: dir, RootKey: nodetest.NewRootKey(), Listen: "127.0.0.1:0", TLSListen: "127.0.0.1:0",
-	})
+	cfg := node.Config{DataDir: dir, RootKey: nodetest.NewRootKey(), Listen: "127.0.0.1:0", TLSListen: "127.0.0.1:0"}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	n, err := node.Open(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,5 +188,26 @@ func TestForeignAndExpiredCertificatesAreRefused(t *testing.T) {
 	_, err = n.Engine.IssueClientCertificate(ctx, uuid.NewString(), n.Credentials.ProjectID, time.Hour)
 	if coffer.ErrorCode(err) != coffer.ENOTFOUND {
 		t.Errorf("certificate for an unknown principal: %v", err)
+	}
+}
+
+// TestExpiredCertificateFailsTheHandshake issues a certificate from a node
+// whose clock runs two hours late, so that it has expired by the time it is
+// presented: the TLS handshake refuses it.
+func TestExpiredCertificateFailsTheHandshake(t *testing.T) {
+	late := func() time.Time { return time.Now().Add(-2 * time.Hour) }
+	n, ctx, pool, _ := tlsNode(t, func(c *node.Config) { c.Now = late })
+	issued, err := n.Engine.IssueClientCertificate(ctx, "", n.Credentials.ProjectID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pair, _ := tls.X509KeyPair(issued.CertPEM, issued.KeyPEM)
+	c := client(pool, &pair)
+	code, _, err := get(t, c, "https://"+n.Server.TLSAddr()+"/api/"+n.Credentials.ProjectID+"/v2/secret")
+	if err == nil {
+		t.Fatalf("an expired certificate was accepted: %d", code)
+	}
+	if !strings.Contains(err.Error(), "certificate") {
+		t.Errorf("expired certificate: %v, want a TLS certificate error", err)
 	}
 }
