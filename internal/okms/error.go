@@ -2,8 +2,6 @@ package okms
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -132,10 +130,10 @@ func toError(err error) (int, errorJSON) {
 // happened.
 func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err error) {
 	status, body := toError(err)
-	body.ErrorID = newID()
+	body.ErrorID = coffer.NewRequestID()
 	body.RequestID = coffer.RequestIDFromContext(ctx)
 	if body.RequestID == "" {
-		body.RequestID = newID()
+		body.RequestID = coffer.NewRequestID()
 	}
 	if status >= 500 {
 		h.log.ErrorContext(ctx, "request failed", "dialect", "okms",
@@ -145,23 +143,4 @@ func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err err
 		w.Header().Set("WWW-Authenticate", `Bearer realm="okms"`)
 	}
 	writeJSON(w, status, body)
-}
-
-// newID returns a random UUID (version 4).
-func newID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }

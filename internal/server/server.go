@@ -5,10 +5,8 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -216,7 +214,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 func (s *Server) middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := newRequestID()
+		id := coffer.NewRequestID()
 		w.Header().Set("X-Request-Id", id)
 		ctx := coffer.NewContextWithRequestID(r.Context(), id)
 		rec := &statusRecorder{ResponseWriter: w}
@@ -267,7 +265,7 @@ func cleanPath(p string) bool {
 		return false
 	}
 	want := path.Clean(p)
-	if strings.HasSuffix(p, "/") {
+	if strings.HasSuffix(p, "/") && want != "/" {
 		want += "/"
 	}
 	return want == p
@@ -296,22 +294,4 @@ func (s *Server) dialects() []Dialect {
 		}
 	}
 	return out
-}
-
-func newRequestID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	var out [36]byte
-	hex.Encode(out[0:8], b[0:4])
-	out[8] = '-'
-	hex.Encode(out[9:13], b[4:6])
-	out[13] = '-'
-	hex.Encode(out[14:18], b[6:8])
-	out[18] = '-'
-	hex.Encode(out[19:23], b[8:10])
-	out[23] = '-'
-	hex.Encode(out[24:], b[10:])
-	return string(out[:])
 }
