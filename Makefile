@@ -37,7 +37,8 @@ check: lint test
 # Short runs of every fuzz target; raise FUZZTIME for a longer hunt.
 fuzz:
 	@for pkg in $$($(GO) list ./...); do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+	  targets=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "cannot list the fuzz targets of $$pkg"; exit 1; }; \
+	  for t in $$(echo "$$targets" | grep '^Fuzz'); do \
 	    echo "== $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	  done; \
 	done
