@@ -7,6 +7,7 @@ type contextKey int
 const (
 	callerKey contextKey = iota
 	requestIDKey
+	auditEntryKey
 )
 
 // NewContextWithCaller returns a context that carries the caller.

@@ -268,6 +268,12 @@ type SecretService interface {
 	// Returns EINVALID, ENOTFOUND.
 	GetSecretByPath(ctx context.Context, projectID, path, name string) (*Secret, error)
 
+	// LocateSecret returns the secret at (project, path, name) to a caller
+	// with any right on secrets there, for a dialect that names secrets by
+	// path and then calls an operation by id, which checks the right it
+	// needs. Returns EINVALID, ENOTFOUND, EFORBIDDEN.
+	LocateSecret(ctx context.Context, projectID, path, name string) (*Secret, error)
+
 	// UpdateSecret changes a secret's settings.
 	// Returns EINVALID, ENOTFOUND, ECONFLICT, EPRECONDITION (scheduled for deletion).
 	UpdateSecret(ctx context.Context, id string, u SecretUpdate) (*Secret, error)

@@ -65,6 +65,12 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		return cmdGet, args[1:], nil
 	case "run":
 		return cmdRun, args[1:], nil
+	case "audit":
+		return group("audit", auditUsage, args[1:], map[string]cmdFunc{
+			"tail": cmdAuditTail, "query": cmdAuditQuery, "verify": cmdAuditVerify,
+		})
+	case "iam":
+		return iamCommand(args[1:])
 	case "cert":
 		return group("cert", certUsage, args[1:], map[string]cmdFunc{
 			"issue": cmdCertIssue, "revoke": cmdCertRevoke, "ca": cmdCertCA,

@@ -31,6 +31,11 @@ Usage:
                                   PATH/NAME#field, either with @REVISION)
   coffer run [--env NAME=REF]... -- COMMAND [ARG]...
                                   run COMMAND with secrets in its environment
+  coffer iam project|principal|key|policy ...
+                                  manage projects, principals, API keys and
+                                  their policies
+  coffer audit tail|query|verify ...
+                                  read the audit trail, check its hash chain
 
 The client commands read COFFER_ADDR (the server's base URL), COFFER_TOKEN
 (an API secret key), COFFER_PROJECT and COFFER_REGION; what they leave unset

@@ -1,6 +1,7 @@
 // Package adminapi serves coffer's own API under /coffer/v1, for what no
-// vendor dialect has: today the client certificates of mutual TLS (issue,
-// revoke, the CA to trust). It follows the same rules as the dialects: a thin
+// vendor dialect has: projects, principals, API keys and policies (iam.go),
+// the client certificates of mutual TLS (issue, revoke, the CA to trust), the
+// audit trail, and an OpenAPI 3 document of it all. It follows the same rules as the dialects: a thin
 // decoding layer over the engine, one table from error codes to statuses.
 package adminapi
 
@@ -22,6 +23,8 @@ import (
 // Service is what the admin API needs of the engine.
 type Service interface {
 	coffer.AuthService
+	coffer.IAMService
+	coffer.AuditService
 	IssueClientCertificate(ctx context.Context, principalID, projectID string, ttl time.Duration) (*ca.Issued, error)
 	RevokeCertificate(ctx context.Context, serial string) error
 	CACertificatePEM() ([]byte, error)
@@ -31,6 +34,8 @@ type Service interface {
 type Handler struct {
 	svc Service
 	log *slog.Logger
+	// system is what GET /system reports (see WithSystem).
+	system System
 }
 
 // New returns a Handler.
@@ -52,6 +57,8 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+Prefix+"/ca", h.wrap(h.getCA))
 	mux.Handle("POST "+Prefix+"/certificates", h.wrap(h.issueCertificate))
 	mux.Handle("DELETE "+Prefix+"/certificates/{serial}", h.wrap(h.revokeCertificate))
+	h.registerAudit(mux)
+	h.registerIAM(mux)
 	mux.Handle(Prefix+"/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
 	}))
@@ -63,6 +70,12 @@ func (h *Handler) OwnsPath(path string) bool { return strings.HasPrefix(path, Pr
 // WriteBadPath answers a path with ".", ".." or empty segments.
 func (h *Handler) WriteBadPath(w http.ResponseWriter, r *http.Request) {
 	h.writeError(r.Context(), w, coffer.Invalid("path", coffer.ReasonFormat, "the request path must not contain '.', '..' or empty segments"))
+}
+
+// WriteInternalError answers with a 500 in the service's format: the server
+// uses it when a request's audit record cannot be written.
+func (h *Handler) WriteInternalError(w http.ResponseWriter, r *http.Request) {
+	h.writeError(r.Context(), w, &coffer.Error{Code: coffer.EINTERNAL, Message: "the request could not be recorded in the audit trail"})
 }
 
 // wrap authenticates the bearer token (unless a client certificate did) and
@@ -198,6 +211,7 @@ type errorJSON struct {
 
 func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err error) {
 	code := coffer.ErrorCode(err)
+	coffer.AuditEntryFromContext(ctx).SetErrorCode(code)
 	status, ok := errorStatus[code]
 	if !ok {
 		status, code = http.StatusInternalServerError, coffer.EINTERNAL

@@ -27,6 +27,9 @@ type authEntry struct {
 type authCache struct {
 	mu      sync.RWMutex
 	entries map[[32]byte]authEntry
+	// cleared is when the cache was last cleared: an entry checked before
+	// it may have been read before the change that cleared it.
+	cleared time.Time
 }
 
 func (c *authCache) get(h [32]byte, now time.Time) (authEntry, bool) {
@@ -42,6 +45,9 @@ func (c *authCache) get(h [32]byte, now time.Time) (authEntry, bool) {
 func (c *authCache) put(ent authEntry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if ent.checked.Before(c.cleared) {
+		return
+	}
 	if len(c.entries) > 10000 {
 		clear(c.entries)
 	}
@@ -65,6 +71,7 @@ func (e *Engine) AuthenticateSecretKey(ctx context.Context, secretKey string) (*
 		if subtle.ConstantTimeCompare(ent.hash[:], h[:]) != 1 || (ent.expiresAt != nil && !now.Before(*ent.expiresAt)) {
 			return nil, errBadCredential
 		}
+		coffer.AuditEntryFromContext(ctx).SetCaller(ent.caller)
 		return ent.caller, nil
 	}
 
@@ -98,6 +105,7 @@ func (e *Engine) AuthenticateSecretKey(ctx context.Context, secretKey string) (*
 		return nil, errBadCredential
 	}
 	e.auth.put(ent)
+	coffer.AuditEntryFromContext(ctx).SetCaller(ent.caller)
 	return ent.caller, nil
 }
 
@@ -123,7 +131,7 @@ const (
 // path). The project must belong to the caller's organization; a project of
 // another organization does not exist for the caller. Admin principals may
 // do everything in their organization; other principals get their
-// permissions from policies.
+// permissions from their policies, cached (see decide).
 func (e *Engine) authorize(ctx context.Context, tx storage.Tx, c *coffer.Caller, action, projectID, path string) error {
 	org, err := e.projectOrganization(ctx, tx, projectID)
 	if err != nil {
@@ -135,7 +143,11 @@ func (e *Engine) authorize(ctx context.Context, tx storage.Tx, c *coffer.Caller,
 	if c.Principal.Admin {
 		return nil
 	}
-	return &coffer.Error{Code: coffer.EFORBIDDEN, Message: "insufficient permissions", Resource: "secret", ResourceID: action}
+	rules, err := e.principalRules(ctx, tx, c.Principal)
+	if err != nil {
+		return err
+	}
+	return decide(rules, action, projectID, path)
 }
 
 // projectOrganization returns a project's organization, cached.
@@ -151,11 +163,12 @@ func (e *Engine) projectOrganization(ctx context.Context, tx storage.Tx, project
 	return p.OrganizationID, nil
 }
 
-// clear drops every cached key.
-func (c *authCache) clear() {
+// clear drops every cached key, at time now.
+func (c *authCache) clear(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.entries)
+	c.cleared = now
 }
 
 // Invalidate drops what the engine caches of a record that another node
@@ -169,6 +182,7 @@ func (c *authCache) clear() {
 func (e *Engine) Invalidate(c storage.Change) {
 	switch c.Kind {
 	case storage.ChangeReset, storage.ChangeAPIKey, storage.ChangePrincipal:
-		e.auth.clear()
+		e.auth.clear(e.Now())
+		e.rules.clear()
 	}
 }

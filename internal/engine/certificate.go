@@ -159,7 +159,7 @@ func (e *Engine) IssueClientCertificate(ctx context.Context, principalID, projec
 		if err != nil {
 			return err
 		}
-		if err := e.authorize(ctx, tx, c, actionAdmin, projectID, "/"); err != nil {
+		if err := e.authorize(ctx, tx, c, actionKeys, projectID, "/"); err != nil {
 			return err
 		}
 		p, err := tx.GetPrincipal(ctx, principalID)
@@ -200,7 +200,7 @@ func (e *Engine) RevokeCertificate(ctx context.Context, serial string) error {
 		if err != nil {
 			return storageErr(err, "certificate", serial)
 		}
-		if err := e.authorize(ctx, tx, c, actionAdmin, cert.ProjectID, "/"); err != nil {
+		if err := e.authorize(ctx, tx, c, actionKeys, cert.ProjectID, "/"); err != nil {
 			if coffer.ErrorCode(err) == coffer.ENOTFOUND {
 				return coffer.NotFound("certificate", serial)
 			}

@@ -78,6 +78,8 @@ type Engine struct {
 	projectOrg sync.Map // project id -> organization id
 
 	auth authCache
+	// rules caches principals' policies.
+	rules ruleCache
 
 	// ca is coffer's certificate authority, loaded by EnsureCA.
 	ca atomic.Pointer[ca.CA]

@@ -24,7 +24,7 @@ func (e *Engine) CreateProtectionKey(ctx context.Context, projectID, name string
 	}
 	var id string
 	err = e.update(ctx, func(tx storage.Tx) error {
-		if err := e.authorize(ctx, tx, c, actionAdmin, projectID, "/"); err != nil {
+		if err := e.authorize(ctx, tx, c, actionKeys, projectID, "/"); err != nil {
 			return err
 		}
 		k, err := e.keyring.CreateKey(ctx, tx, projectID, name)

@@ -180,6 +180,22 @@ func (e *Engine) GetSecretByPath(ctx context.Context, projectID, path, name stri
 	return s, err
 }
 
+// LocateSecret returns the secret at (project, path, name) to a caller with
+// any right on secrets there; the operation by id that follows checks the
+// right it needs. Returns EINVALID, ENOTFOUND, EFORBIDDEN.
+func (e *Engine) LocateSecret(ctx context.Context, projectID, path, name string) (*coffer.Secret, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var s *coffer.Secret
+	err = e.view(ctx, func(tx storage.Tx) error {
+		s, err = e.loadSecretByPath(ctx, tx, c, actionLocate, projectID, path, name)
+		return err
+	})
+	return s, err
+}
+
 func (e *Engine) loadSecretByPath(ctx context.Context, tx storage.Tx, c *coffer.Caller, action, projectID, path, name string) (*coffer.Secret, error) {
 	if err := validateID("project_id", projectID); err != nil {
 		return nil, err
@@ -458,37 +474,85 @@ func (e *Engine) changeSecret(ctx context.Context, id, action string, fn func(s 
 	return s, nil
 }
 
-// visibleProjects returns the projects a listing covers: the one named, or
-// every project of the caller's organization.
-func (e *Engine) visibleProjects(ctx context.Context, tx storage.Tx, c *coffer.Caller, projectID, orgID string) ([]string, error) {
+// visibleProjects returns the projects a listing covers, the one named or
+// every project of the caller's organization that it may read, and the path
+// prefixes the listing is limited to (none when the caller may read the
+// whole of them). A principal whose policies limit it to paths lists one
+// project at a time; across projects, those it may read only in part are
+// left out when it may read others whole or its prefixes differ between
+// them.
+func (e *Engine) visibleProjects(ctx context.Context, tx storage.Tx, c *coffer.Caller, projectID, orgID string) ([]string, []string, error) {
 	if orgID != "" {
 		if err := validateID("organization_id", orgID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if orgID != c.Principal.OrganizationID {
-			return nil, nil
+			return nil, nil, nil
 		}
 	}
 	if projectID != "" {
 		if err := validateID("project_id", projectID); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if err := e.authorize(ctx, tx, c, actionRead, projectID, "/"); err != nil {
-			return nil, err
+		prefixes, err := e.readablePrefixes(ctx, tx, c, projectID)
+		if err != nil {
+			return nil, nil, err
 		}
-		return []string{projectID}, nil
+		return []string{projectID}, prefixes, nil
 	}
 	projects, err := tx.ListProjects(ctx, c.Principal.OrganizationID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ids := make([]string, 0, len(projects))
+	var whole, partial []string
+	var partialPrefixes []string
+	samePrefixes := true
 	for _, p := range projects {
-		if e.authorize(ctx, tx, c, actionRead, p.ID, "/") == nil {
-			ids = append(ids, p.ID)
+		prefixes, err := e.readablePrefixes(ctx, tx, c, p.ID)
+		if coffer.ErrorCode(err) == coffer.ENOTFOUND || coffer.ErrorCode(err) == coffer.EFORBIDDEN {
+			continue
+		} else if err != nil {
+			return nil, nil, err
 		}
+		if prefixes == nil {
+			whole = append(whole, p.ID)
+			continue
+		}
+		if partial != nil && !slices.Equal(prefixes, partialPrefixes) {
+			samePrefixes = false
+		}
+		partial, partialPrefixes = append(partial, p.ID), prefixes
 	}
-	return ids, nil
+	if len(whole) > 0 || len(partial) == 0 {
+		return whole, nil, nil
+	}
+	if !samePrefixes {
+		return partial[:1], partialPrefixes, nil
+	}
+	return partial, partialPrefixes, nil
+}
+
+// readablePrefixes returns the path prefixes under which the caller may read
+// a project's metadata, nil for the whole project, or the error of
+// authorize when it may read none of it.
+func (e *Engine) readablePrefixes(ctx context.Context, tx storage.Tx, c *coffer.Caller, projectID string) ([]string, error) {
+	if err := e.authorize(ctx, tx, c, actionRead, projectID, "/"); err == nil {
+		return nil, nil
+	} else if code := coffer.ErrorCode(err); code != coffer.ENOTFOUND && code != coffer.EFORBIDDEN {
+		return nil, err
+	} else if c.Principal.Admin {
+		return nil, err
+	} else {
+		prefixes, perr := e.readPrefixes(ctx, tx, c, projectID)
+		if perr != nil {
+			return nil, perr
+		}
+		if len(prefixes) == 0 {
+			return nil, err
+		}
+		slices.Sort(prefixes)
+		return slices.Compact(prefixes), nil
+	}
 }
 
 // page checks and caps paging arguments.
@@ -541,7 +605,7 @@ func (e *Engine) ListSecrets(ctx context.Context, f coffer.SecretFilter) ([]*cof
 		total int
 	)
 	err = e.view(ctx, func(tx storage.Tx) error {
-		if q.ProjectIDs, err = e.visibleProjects(ctx, tx, c, f.ProjectID, f.OrganizationID); err != nil || len(q.ProjectIDs) == 0 {
+		if q.ProjectIDs, q.PathPrefixes, err = e.visibleProjects(ctx, tx, c, f.ProjectID, f.OrganizationID); err != nil || len(q.ProjectIDs) == 0 {
 			return err
 		}
 		out, total, err = tx.ListSecrets(ctx, q)
@@ -583,7 +647,7 @@ func (e *Engine) BrowseSecrets(ctx context.Context, f coffer.BrowseFilter) ([]co
 	}
 	var secrets []*coffer.Secret
 	err = e.view(ctx, func(tx storage.Tx) error {
-		if q.ProjectIDs, err = e.visibleProjects(ctx, tx, c, f.ProjectID, ""); err != nil || len(q.ProjectIDs) == 0 {
+		if q.ProjectIDs, q.PathPrefixes, err = e.visibleProjects(ctx, tx, c, f.ProjectID, ""); err != nil || len(q.ProjectIDs) == 0 {
 			return err
 		}
 		secrets, _, err = tx.ListSecrets(ctx, q)

@@ -22,7 +22,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/adminapi"
+	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/engine"
 	"github.com/coffer-dev/coffer/internal/keyring"
 	"github.com/coffer-dev/coffer/internal/okms"
@@ -65,6 +67,8 @@ type Config struct {
 	MaxBodySize int64
 	// JobInterval is how often background jobs run; 10 s when 0.
 	JobInterval time.Duration
+	// NoAudit turns the audit trail off (benchmarks compare with it).
+	NoAudit bool
 	// LeaseTTL is how long the jobs lease lasts without renewal, so how
 	// long jobs pause when the node running them dies; 15 s when 0.
 	// LeaseRenew is how often it is renewed; LeaseTTL/3 when 0.
@@ -95,6 +99,7 @@ type Node struct {
 	root      *seal.Root
 	keyring   *keyring.Keyring
 	scheduler *scheduler.Scheduler
+	audit     *audit.Writer
 	listener  *listener
 	log       *slog.Logger
 }
@@ -211,12 +216,13 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			vault:   vault,
 		},
 		VaultKV:   vault,
-		Admin:     adminapi.New(n.Engine, cfg.Logger),
+		Admin:     adminapi.New(n.Engine, cfg.Logger).WithSystem(adminapi.System{Store: storeKind(cfg.Store)}),
 		Ready:     n.store.Ping,
 		Logger:    cfg.Logger,
 		TLSAddr:   cfg.TLSListen,
 		TLSConfig: tlsConfig,
 		CertAuth:  n.Engine.AuthenticateCertificate,
+		Audit:     n.auditWriter(cfg),
 	})
 	n.scheduler = newScheduler(cfg, n.store, n.Engine)
 	return n, nil
@@ -270,6 +276,9 @@ func (n *Node) Crash() error {
 
 func (n *Node) closeStores() error {
 	n.listener.close()
+	if n.audit != nil {
+		n.audit.Close()
+	}
 	var err error
 	if n.keyring != nil {
 		n.keyring.Close()
@@ -324,4 +333,15 @@ type okmsDialect struct {
 func (d okmsDialect) Register(mux *http.ServeMux) {
 	d.Handler.Register(mux)
 	d.vault.Mount(mux, okms.VaultPrefix, okms.Project)
+}
+
+// auditWriter starts the writer of the audit trail and returns what the
+// server calls to write a record, or nil when the trail is off.
+func (n *Node) auditWriter(cfg Config) func(context.Context, *coffer.AuditRecord) error {
+	if cfg.NoAudit {
+		return nil
+	}
+	n.audit = audit.NewWriter(audit.Config{Store: n.store, Now: n.Engine.Now})
+	n.audit.Open()
+	return n.audit.Write
 }

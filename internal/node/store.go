@@ -25,6 +25,14 @@ func IsPostgres(store string) bool {
 	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
 }
 
+// storeKind names the kind of store a store setting selects.
+func storeKind(store string) string {
+	if store == "" {
+		return "sqlite"
+	}
+	return "postgres"
+}
+
 // openStore opens the store cfg names: SQLite in the data directory, or
 // PostgreSQL.
 func openStore(ctx context.Context, cfg Config) (store, error) {

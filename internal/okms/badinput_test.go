@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+
+	"github.com/coffer-dev/coffer"
 )
 
 // Error codes of the OKMS error body.
@@ -274,10 +276,28 @@ func TestOtherProjects(t *testing.T) {
 		t.Errorf("theirs: %v", a)
 	}
 
-	// A principal of the same organization without a policy is known but
-	// not allowed.
+	// A principal of the same organization without a policy does not see
+	// the project; with a policy that does not grant the operation, it is
+	// known but not allowed.
 	weak := seedPrincipal(t, n, false, false)
 	wc := newClient(t, n, weak.token, n.Creds.ProjectID)
-	wc.fail(403, codeForbidden, "GET", "/secret/mine?includeData=true", "")
-	wc.fail(403, codeForbidden, "POST", "/secret", `{"path":"new","version":{"data":{}}}`)
+	wc.fail(404, codeNotFound, "GET", "/secret/mine?includeData=true", "")
+	wc.fail(404, codeNotFound, "POST", "/secret", `{"path":"new","version":{"data":{}}}`)
+	admin := callerContext(t, n)
+	pr, err := n.Engine.CreatePrincipal(admin, coffer.PrincipalCreate{Kind: coffer.PrincipalApplication, Name: "reader"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Engine.CreatePolicy(admin, coffer.PolicyCreate{PrincipalID: pr.ID, ProjectID: n.Creds.ProjectID,
+		PermissionSets: []coffer.PermissionSet{coffer.SecretManagerReadOnly}}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := n.Engine.CreateAPIKey(admin, coffer.APIKeyCreate{PrincipalID: pr.ID, DefaultProjectID: n.Creds.ProjectID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc := newClient(t, n, k.SecretKey, n.Creds.ProjectID)
+	rc.ok(200, "GET", "/secret/mine", "")
+	rc.fail(403, codeForbidden, "GET", "/secret/mine?includeData=true", "")
+	rc.fail(403, codeForbidden, "POST", "/secret", `{"path":"new","version":{"data":{}}}`)
 }

@@ -129,6 +129,7 @@ func toError(err error) (int, errorJSON) {
 // once, with the request and error ids; the client only learns that one
 // happened.
 func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err error) {
+	coffer.AuditEntryFromContext(ctx).SetErrorCode(coffer.ErrorCode(err))
 	status, body := toError(err)
 	body.ErrorID = coffer.NewRequestID()
 	body.RequestID = coffer.RequestIDFromContext(ctx)

@@ -107,6 +107,12 @@ func (h *Handler) WriteBadPath(w http.ResponseWriter, r *http.Request) {
 	h.writeError(r.Context(), w, errUncleanPath)
 }
 
+// WriteInternalError answers with a 500 in the service's format: the server
+// uses it when a request's audit record cannot be written.
+func (h *Handler) WriteInternalError(w http.ResponseWriter, r *http.Request) {
+	h.writeError(r.Context(), w, &coffer.Error{Code: coffer.EINTERNAL, Message: "the request could not be recorded in the audit trail"})
+}
+
 // wrap bounds the body, authenticates the bearer token (unless a client
 // certificate did) and writes the handler's error, if any, in the service's
 // format.

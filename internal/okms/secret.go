@@ -81,7 +81,14 @@ func (h *Handler) getSecret(w http.ResponseWriter, r *http.Request, t target) er
 	if q.err != nil {
 		return q.err
 	}
-	s, err := h.lookup(r, t)
+	var s *coffer.Secret
+	var err error
+	if include {
+		s, err = h.lookup(r, t)
+	} else {
+		folder, name := t.folderAndName()
+		s, err = h.svc.GetSecretByPath(r.Context(), okmsID(r), folder, name)
+	}
 	if err != nil {
 		return err
 	}
@@ -161,5 +168,7 @@ func (h *Handler) deleteSecret(w http.ResponseWriter, r *http.Request, t target)
 // lookup returns the secret a URL names.
 func (h *Handler) lookup(r *http.Request, t target) (*coffer.Secret, error) {
 	folder, name := t.folderAndName()
-	return h.svc.GetSecretByPath(r.Context(), okmsID(r), folder, name)
+	// Every use is followed by an operation by id that checks its own
+	// right, but for the metadata of getSecret without data.
+	return h.svc.LocateSecret(r.Context(), okmsID(r), folder, name)
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -109,6 +110,15 @@ func secretConditions(q storage.SecretQuery, args *params) string {
 				" AND s.path < "+args.add(folder+"0")+"))")
 		}
 	}
+	if len(q.PathPrefixes) > 0 && !slices.ContainsFunc(q.PathPrefixes, isRoot) {
+		var alts []string
+		for _, p := range q.PathPrefixes {
+			folder := strings.TrimSuffix(p, "/")
+			alts = append(alts, "s.path = "+args.add(folder)+" OR (s.path >= "+args.add(folder+"/")+
+				" AND s.path < "+args.add(folder+"0")+")")
+		}
+		where = append(where, "("+strings.Join(alts, " OR ")+")")
+	}
 	for _, tag := range q.Tags {
 		where = append(where, "EXISTS (SELECT 1 FROM secret_tags st WHERE st.secret_id = s.id AND st.tag = "+args.add(tag)+")")
 	}
@@ -212,3 +222,6 @@ func scanString(row scanner) (string, error) {
 	var s string
 	return s, row.Scan(&s)
 }
+
+// isRoot reports whether a path prefix is the root, which holds every path.
+func isRoot(prefix string) bool { return strings.TrimSuffix(prefix, "/") == "" }

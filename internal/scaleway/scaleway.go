@@ -143,6 +143,12 @@ func (h *Handler) WriteBadPath(w http.ResponseWriter, r *http.Request) {
 		"the request path must not contain '.', '..' or empty segments"))
 }
 
+// WriteInternalError answers with a 500 in the service's format: the server
+// uses it when a request's audit record cannot be written.
+func (h *Handler) WriteInternalError(w http.ResponseWriter, r *http.Request) {
+	h.writeError(r.Context(), w, &coffer.Error{Code: coffer.EINTERNAL, Message: "the request could not be recorded in the audit trail"})
+}
+
 // metadata answers the gateway call the Go SDK makes to build resource names.
 func (h *Handler) metadata(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"platform": "external", "partition": "scw", "domain": "scw.eu"})

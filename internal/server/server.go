@@ -34,6 +34,15 @@ type BadPathWriter interface {
 	WriteBadPath(w http.ResponseWriter, r *http.Request)
 }
 
+// InternalErrorWriter is implemented by dialects that answer a fault of the
+// server in their own error format. The server uses it when a request's
+// audit record cannot be written: the request then fails, and nothing the
+// handler produced is sent.
+type InternalErrorWriter interface {
+	// WriteInternalError answers with a 500.
+	WriteInternalError(w http.ResponseWriter, r *http.Request)
+}
+
 // Config configures a Server.
 type Config struct {
 	// Addr is the address to listen on, e.g. "127.0.0.1:8080".
@@ -58,6 +67,12 @@ type Config struct {
 	// certificate it accepts carries that caller; one it refuses goes on
 	// unauthenticated, and the dialect answers in its own format.
 	CertAuth func(ctx context.Context, cert *x509.Certificate) (*coffer.Caller, error)
+
+	// Audit, when set, makes every request that a dialect owns yield one
+	// audit record, written through Audit before the response is sent: the
+	// handler's response is held until Audit returns nil, and replaced by
+	// a 500 in the dialect's format when it fails. See audit.go.
+	Audit func(ctx context.Context, rec *coffer.AuditRecord) error
 }
 
 // Server serves coffer over HTTP.
@@ -218,6 +233,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		w.Header().Set("X-Request-Id", id)
 		ctx := coffer.NewContextWithRequestID(r.Context(), id)
 		rec := &statusRecorder{ResponseWriter: w}
+		if !cleanPath(r.URL.Path) && s.cfg.Audit != nil {
+			if d := s.owner(r.URL.Path); d != nil {
+				s.serveAudited(w, r.WithContext(ctx), http.HandlerFunc(s.writeBadPath), d, start)
+				return
+			}
+		}
 		if !cleanPath(r.URL.Path) {
 			// http.ServeMux would answer with a redirect to the cleaned
 			// path, which clients follow with the same method: a "..",
@@ -247,6 +268,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 				ctx = coffer.NewContextWithCaller(ctx, c)
 			} else if coffer.ErrorCode(err) != coffer.EUNAUTHENTICATED {
 				s.cfg.Logger.ErrorContext(ctx, "client certificate check failed", "request_id", id, "error", err)
+			}
+		}
+		if s.cfg.Audit != nil {
+			if d := s.owner(r.URL.Path); d != nil {
+				s.serveAudited(w, r.WithContext(ctx), next, d, start)
+				return
 			}
 		}
 		next.ServeHTTP(rec, r.WithContext(ctx))
@@ -288,8 +315,25 @@ func (s *Server) writeBadPath(w http.ResponseWriter, r *http.Request) {
 // dialects lists the configured dialects.
 func (s *Server) dialects() []Dialect {
 	var out []Dialect
-	for _, d := range []Dialect{s.cfg.Scaleway, s.cfg.OKMS, s.cfg.VaultKV, s.cfg.Admin} {
-		if d != nil {
+	for _, d := range s.namedDialects() {
+		out = append(out, d.Dialect)
+	}
+	return out
+}
+
+// namedDialect is a dialect with the name audit records give it.
+type namedDialect struct {
+	name string
+	Dialect
+}
+
+// namedDialects lists the configured dialects with their names.
+func (s *Server) namedDialects() []namedDialect {
+	var out []namedDialect
+	for _, d := range []namedDialect{
+		{"scaleway", s.cfg.Scaleway}, {"okms", s.cfg.OKMS}, {"vaultkv", s.cfg.VaultKV}, {"admin", s.cfg.Admin},
+	} {
+		if d.Dialect != nil {
 			out = append(out, d)
 		}
 	}

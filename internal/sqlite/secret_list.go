@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 
 	"github.com/coffer-dev/coffer"
@@ -103,6 +104,16 @@ func secretConditions(q storage.SecretQuery) (string, []any) {
 		} else {
 			cond("(s.path = ? OR (s.path >= ? AND s.path < ?))", folder, folder+"/", folder+"0")
 		}
+	}
+	if len(q.PathPrefixes) > 0 && !slices.ContainsFunc(q.PathPrefixes, isRoot) {
+		var alts []string
+		var altArgs []any
+		for _, p := range q.PathPrefixes {
+			folder := strings.TrimSuffix(p, "/")
+			alts = append(alts, "s.path = ? OR (s.path >= ? AND s.path < ?)")
+			altArgs = append(altArgs, folder, folder+"/", folder+"0")
+		}
+		cond("("+strings.Join(alts, " OR ")+")", altArgs...)
 	}
 	for _, tag := range q.Tags {
 		cond("EXISTS (SELECT 1 FROM secret_tags st WHERE st.secret_id = s.id AND st.tag = ?)", tag)
@@ -211,3 +222,6 @@ func scanString(row scanner) (string, error) {
 	var s string
 	return s, row.Scan(&s)
 }
+
+// isRoot reports whether a path prefix is the root, which holds every path.
+func isRoot(prefix string) bool { return strings.TrimSuffix(prefix, "/") == "" }

@@ -43,6 +43,7 @@ func writeQueries() []string {
 		deleteSecretTagsSQL,
 		createVersionSQL,
 		updateVersionSQL,
+		appendAuditSQL,
 	}
 }
 

@@ -156,6 +156,10 @@ type SecretQuery struct {
 	// PathPrefix keeps secrets whose path is PathPrefix or lies below it
 	// ("/a" keeps "/a" and "/a/b", not "/ab").
 	PathPrefix string
+	// PathPrefixes, when not empty, keeps secrets whose path is one of them
+	// or lies below one of them, by the rule of PathPrefix. It applies on
+	// top of PathPrefix: it is how a caller limited to some paths lists.
+	PathPrefixes []string
 	// Tags keeps secrets that carry all of them.
 	Tags      []string
 	Type      coffer.SecretType

@@ -77,7 +77,9 @@ func (h *Handler) lookup(ctx context.Context, project, p string) (*coffer.Secret
 	if err != nil {
 		return nil, err
 	}
-	return h.svc.GetSecretByPath(ctx, project, folder, name)
+	// Every use is followed by an operation by id that checks its own
+	// right: reading metadata, values, writing or deleting.
+	return h.svc.LocateSecret(ctx, project, folder, name)
 }
 
 // versionRead is a version that a data or subkeys read asks for.

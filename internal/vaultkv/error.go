@@ -77,6 +77,7 @@ func toError(err error) (int, errorJSON) {
 // writeError writes err in Vault's format. Internal errors are logged once,
 // with the request id; the client only learns that one happened.
 func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err error) {
+	coffer.AuditEntryFromContext(ctx).SetErrorCode(coffer.ErrorCode(err))
 	status, body := toError(err)
 	if status >= 500 {
 		h.log.ErrorContext(ctx, "request failed", "dialect", "vaultkv",

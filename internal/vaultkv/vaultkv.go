@@ -202,6 +202,12 @@ func (h *Handler) WriteBadPath(w http.ResponseWriter, r *http.Request) {
 	h.writeError(r.Context(), w, errUncleanPath)
 }
 
+// WriteInternalError answers with a 500 in the service's format: the server
+// uses it when a request's audit record cannot be written.
+func (h *Handler) WriteInternalError(w http.ResponseWriter, r *http.Request) {
+	h.writeError(r.Context(), w, &coffer.Error{Code: coffer.EINTERNAL, Message: "the request could not be recorded in the audit trail"})
+}
+
 // handlerFunc serves one authenticated request; a returned error is written
 // in Vault's format.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error

@@ -58,6 +58,9 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"Lease", testLease},
 		{"Certificates", testCertificates},
+		{"IAM", testIAM},
+		{"ListSecretsPathPrefixes", testListSecretsPathPrefixes},
+		{"Audit", testAudit},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

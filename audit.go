@@ -1,0 +1,179 @@
+package coffer
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// AuditOutcome says how a request ended.
+type AuditOutcome string
+
+// Audit outcomes.
+const (
+	AuditOK     AuditOutcome = "ok"     // a 2xx or 3xx answer
+	AuditDenied AuditOutcome = "denied" // 401 or 403
+	AuditError  AuditOutcome = "error"  // any other status
+)
+
+// AuditOutcomeOf returns the outcome of an answer with an HTTP status.
+func AuditOutcomeOf(status int) AuditOutcome {
+	switch {
+	case status == 401 || status == 403:
+		return AuditDenied
+	case status >= 200 && status < 400:
+		return AuditOK
+	}
+	return AuditError
+}
+
+// AuditRecord is one request in the audit trail. Records form a chain: each
+// holds the hash of the one before it, so that a record altered, removed or
+// moved breaks the chain (internal/audit computes and checks the hashes). A
+// record never holds a secret value, a token or a key: only who asked for
+// what, and how it ended.
+type AuditRecord struct {
+	// Seq numbers the records of the trail from 1, without gaps.
+	Seq  int64
+	Time time.Time
+
+	// OrganizationID is the caller's organization; empty when the request
+	// was not authenticated.
+	OrganizationID string
+	PrincipalID    string
+	AccessKey      string
+	// CertificateSerial is the client certificate the caller used, if any.
+	CertificateSerial string
+	ProjectID         string
+	// Dialect is the API the request reached: scaleway, vaultkv, okms, admin.
+	Dialect string
+	// Action is the route the request matched ("GET /v1/{mount}/data/{path...}"),
+	// or the method for a request that matched none.
+	Action string
+
+	// Resource: whichever the route names.
+	SecretID string
+	Path     string
+	Revision string
+
+	Outcome AuditOutcome
+	// Status is the HTTP status of the answer.
+	Status int
+	// ErrorCode is the coffer error code of a failed request (EINVALID...),
+	// when the API reported one.
+	ErrorCode string
+
+	RequestID string
+	Source    string
+	UserAgent string
+
+	// PrevHash is the Hash of the record before, 32 zero bytes for the first.
+	PrevHash []byte
+	// Hash is SHA-256 over the record's canonical encoding, PrevHash included.
+	Hash []byte
+}
+
+// AuditQuery selects audit records. Zero fields do not filter.
+type AuditQuery struct {
+	// From and To bound the records' time: From <= Time < To.
+	From, To time.Time
+	// OrganizationID keeps the records of this organization and those of
+	// unauthenticated requests.
+	OrganizationID string
+	PrincipalID    string
+	SecretID       string
+	Action         string
+	Outcome        AuditOutcome
+	// AfterSeq keeps records with a greater Seq (or, with Desc, BeforeSeq a
+	// smaller one when not zero).
+	AfterSeq  int64
+	BeforeSeq int64
+	// Desc returns the newest records first.
+	Desc bool
+	// Limit 0 means the service's default page size.
+	Limit int
+}
+
+// AuditVerification is the result of checking the audit chain.
+type AuditVerification struct {
+	// Records is how many records were checked.
+	Records int64
+	// OK is true when the chain is intact.
+	OK bool
+	// FirstBad is the Seq of the first record that was altered, removed or
+	// moved (for a removed record, the Seq where it is missing).
+	FirstBad int64
+	// Problem says what is wrong with it.
+	Problem string
+}
+
+// AuditService reads and checks the audit trail.
+type AuditService interface {
+	// ListAudit returns one page of matching records. Returns
+	// EUNAUTHENTICATED, EFORBIDDEN, EINVALID.
+	ListAudit(ctx context.Context, q AuditQuery) ([]*AuditRecord, error)
+	// VerifyAudit walks the whole chain. Returns EUNAUTHENTICATED,
+	// EFORBIDDEN.
+	VerifyAudit(ctx context.Context) (*AuditVerification, error)
+}
+
+// AuditEntry collects, while a request runs, what only the layers below the
+// server learn about it: who the caller turned out to be, and the code of
+// the error it got. The server puts one in the request's context; the
+// methods are safe on a nil entry.
+type AuditEntry struct {
+	mu     sync.Mutex
+	caller *Caller
+	code   string
+}
+
+// SetErrorCode records the code of the error the request is answered with.
+func (e *AuditEntry) SetErrorCode(code string) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	e.code = code
+	e.mu.Unlock()
+}
+
+// ErrorCode returns the recorded error code, or "".
+func (e *AuditEntry) ErrorCode() string {
+	if e == nil {
+		return ""
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.code
+}
+
+// SetCaller records the authenticated caller.
+func (e *AuditEntry) SetCaller(c *Caller) {
+	if e == nil || c == nil {
+		return
+	}
+	e.mu.Lock()
+	e.caller = c
+	e.mu.Unlock()
+}
+
+// Caller returns the recorded caller, or nil.
+func (e *AuditEntry) Caller() *Caller {
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.caller
+}
+
+// NewContextWithAuditEntry returns a context that carries an audit entry.
+func NewContextWithAuditEntry(ctx context.Context, e *AuditEntry) context.Context {
+	return context.WithValue(ctx, auditEntryKey, e)
+}
+
+// AuditEntryFromContext returns the audit entry in ctx, or nil.
+func AuditEntryFromContext(ctx context.Context) *AuditEntry {
+	e, _ := ctx.Value(auditEntryKey).(*AuditEntry)
+	return e
+}

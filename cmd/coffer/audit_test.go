@@ -1,0 +1,48 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/coffer-dev/coffer/internal/adminapi"
+)
+
+func TestAudit(t *testing.T) {
+	c, n := newCLI(t)
+	c.ok("secret", "create", "--name", "audited")
+	c.ok("version", "create", "--secret", "/audited", "--data", "s3cr3t-audit-value")
+	c.ok("secret", "list")
+
+	out := c.ok("audit", "tail", "-n", "5")
+	mustContain(t, out, "SEQ", "scaleway", "POST /secret-manager/v1beta1/regions/{region}/secrets", "ok")
+	mustNotContain(t, out, "s3cr3t-audit-value", n.Creds.SecretKey)
+
+	recs := decode[[]adminapi.AuditRecord](t, c.ok("audit", "query", "--json", "--outcome", "ok", "--limit", "0"))
+	if len(recs) < 3 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for i, r := range recs {
+		if i > 0 && r.Seq <= recs[i-1].Seq {
+			t.Fatalf("records out of order: %d after %d", r.Seq, recs[i-1].Seq)
+		}
+		if r.Outcome != "ok" || r.Hash == "" {
+			t.Fatalf("record %+v", r)
+		}
+	}
+	one := decode[[]adminapi.AuditRecord](t, c.ok("audit", "query", "--json", "--after", "1", "--limit", "1"))
+	if len(one) != 1 || one[0].Seq != 2 {
+		t.Fatalf("--after 1 --limit 1: %+v", one)
+	}
+
+	out = c.ok("audit", "verify")
+	mustContain(t, out, "ok: ", "intact")
+
+	if _, err := n.SQL(t).Exec(`UPDATE audit_records SET principal_id = 'someone else' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	out = c.fail(1, "audit", "verify")
+	if !strings.Contains(out, "BROKEN at record 2:") {
+		t.Fatalf("verify after tampering: %q", out)
+	}
+	c.fail(2, "audit", "query", "--from", "yesterday")
+}

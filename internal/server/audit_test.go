@@ -1,0 +1,103 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coffer-dev/coffer"
+)
+
+// valueDialect serves a secret value under /v/{secret_id} and answers
+// faults in its own format.
+type valueDialect struct{}
+
+const auditedValue = "s3cr3t-value-held-until-audited"
+
+func (valueDialect) Register(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v/{secret_id}", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("X-Handler", "yes")
+		_, _ = w.Write([]byte(auditedValue))
+	})
+	mux.HandleFunc("GET /v/boom", func(http.ResponseWriter, *http.Request) { panic(auditedValue) })
+}
+
+func (valueDialect) OwnsPath(p string) bool { return strings.HasPrefix(p, "/v/") }
+
+func (valueDialect) WriteInternalError(w http.ResponseWriter, _ *http.Request) {
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte(`{"dialect_error":"internal"}`))
+}
+
+// TestAuditHoldsTheResponse checks that nothing of a response reaches the
+// client before its record is written, and that a failed write replaces the
+// response with the dialect's 500.
+func TestAuditHoldsTheResponse(t *testing.T) {
+	written := make(chan *coffer.AuditRecord, 1)
+	release := make(chan error)
+	s := New(Config{Scaleway: valueDialect{}, Audit: func(_ context.Context, rec *coffer.AuditRecord) error {
+		written <- rec
+		return <-release
+	}})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+
+	type result struct {
+		status int
+		body   string
+		header http.Header
+	}
+	get := func(path string) <-chan result {
+		out := make(chan result, 1)
+		go func() {
+			resp, err := http.Get(srv.URL + path)
+			if err != nil {
+				out <- result{}
+				return
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			out <- result{resp.StatusCode, string(b), resp.Header}
+		}()
+		return out
+	}
+
+	// Success: the response waits for the record.
+	done := get("/v/abc")
+	rec := <-written
+	if rec.Dialect != "scaleway" || rec.Action != "GET /v/{secret_id}" || rec.SecretID != "abc" || rec.Status != 200 || rec.Outcome != coffer.AuditOK {
+		t.Fatalf("record %+v", rec)
+	}
+	select {
+	case r := <-done:
+		t.Fatalf("the response was sent before its record was written: %+v", r)
+	case <-time.After(100 * time.Millisecond):
+	}
+	release <- nil
+	if r := <-done; r.status != 200 || r.body != auditedValue || r.header.Get("X-Handler") != "yes" || r.header.Get("X-Request-Id") != rec.RequestID {
+		t.Fatalf("after the record: %+v", r)
+	}
+
+	// Failure: the dialect's 500, without the value or the handler's headers.
+	done = get("/v/abc")
+	<-written
+	release <- errors.New("disk full")
+	if r := <-done; r.status != 500 || r.body != `{"dialect_error":"internal"}` || r.header.Get("X-Handler") != "" {
+		t.Fatalf("after a failed record: %+v", r)
+	}
+
+	// A panic is recorded as a 500 and answered in the dialect's format.
+	done = get("/v/boom")
+	if rec := <-written; rec.Status != 500 || rec.Outcome != coffer.AuditError {
+		t.Fatalf("record of a panic: %+v", rec)
+	}
+	release <- nil
+	if r := <-done; r.status != 500 || strings.Contains(r.body, auditedValue) {
+		t.Fatalf("after a panic: %+v", r)
+	}
+}
