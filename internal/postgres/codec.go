@@ -1,14 +1,12 @@
 package postgres
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/storage/rowcodec"
 )
 
 // This file converts between domain values and the column values the schema
@@ -87,202 +85,32 @@ func putBytes(b []byte) []byte {
 	return b
 }
 
-// errNotUTF8 is returned for text that JSON cannot carry unchanged.
-var errNotUTF8 = errors.New("text is not valid UTF-8")
+// The JSON columns are encoded by rowcodec, shared with the SQLite store so
+// that both keep one shape; the drivers take and give *string as is.
 
-// putStrings returns s as a JSON array, or NULL for a nil slice.
-func putStrings(s []string) (*string, error) {
-	if s == nil {
-		return nil, nil
-	}
-	for _, v := range s {
-		if !utf8.ValidString(v) {
-			return nil, errNotUTF8
-		}
-	}
-	return marshal(s)
-}
-
-// getStrings decodes a JSON array column.
-func getStrings(col *string) ([]string, error) {
-	if col == nil {
-		return nil, nil
-	}
-	var s []string
-	if err := json.Unmarshal([]byte(*col), &s); err != nil {
-		return nil, err
-	}
-	if s == nil {
-		s = []string{} // a column is NULL for nil; "null" is not written
-	}
-	return s, nil
-}
-
-// putStringMap returns m as a JSON object, or NULL for a nil map.
-func putStringMap(m map[string]string) (*string, error) {
-	if m == nil {
-		return nil, nil
-	}
-	for k, v := range m {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return nil, errNotUTF8
-		}
-	}
-	return marshal(m)
-}
-
-// getStringMap decodes a JSON object column.
+func putStrings(s []string) (*string, error)            { return rowcodec.EncodeStrings(s) }
+func getStrings(col *string) ([]string, error)          { return rowcodec.DecodeStrings(col) }
+func putStringMap(m map[string]string) (*string, error) { return rowcodec.EncodeStringMap(m) }
 func getStringMap(col *string) (map[string]string, error) {
-	if col == nil {
-		return nil, nil
-	}
-	m := map[string]string{}
-	if err := json.Unmarshal([]byte(*col), &m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return rowcodec.DecodeStringMap(col)
 }
-
-// putStages returns a secret's stages as a JSON object, or NULL for nil.
-func putStages(m map[string]uint32) (*string, error) {
-	if m == nil {
-		return nil, nil
-	}
-	for k := range m {
-		if !utf8.ValidString(k) {
-			return nil, errNotUTF8
-		}
-	}
-	return marshal(m)
-}
-
-// getStages decodes a stages column.
-func getStages(col *string) (map[string]uint32, error) {
-	if col == nil {
-		return nil, nil
-	}
-	m := map[string]uint32{}
-	if err := json.Unmarshal([]byte(*col), &m); err != nil {
-		return nil, err
-	}
-	return m, nil
-}
-
-// ephemeralPolicyJSON is the stored form of a secret's ephemeral policy.
-type ephemeralPolicyJSON struct {
-	TTL                 int64  `json:"ttl_ns"`
-	ExpiresOnceAccessed bool   `json:"expires_once_accessed"`
-	Action              string `json:"action"`
-}
-
-// putEphemeralPolicy returns p as JSON, or NULL for nil.
+func putStages(m map[string]uint32) (*string, error)   { return rowcodec.EncodeStages(m) }
+func getStages(col *string) (map[string]uint32, error) { return rowcodec.DecodeStages(col) }
 func putEphemeralPolicy(p *coffer.EphemeralPolicy) (*string, error) {
-	if p == nil {
-		return nil, nil
-	}
-	if !utf8.ValidString(string(p.Action)) {
-		return nil, errNotUTF8
-	}
-	return marshal(ephemeralPolicyJSON{
-		TTL:                 int64(p.TTL),
-		ExpiresOnceAccessed: p.ExpiresOnceAccessed,
-		Action:              string(p.Action),
-	})
+	return rowcodec.EncodeEphemeralPolicy(p)
 }
-
-// getEphemeralPolicy decodes an ephemeral policy column.
 func getEphemeralPolicy(col *string) (*coffer.EphemeralPolicy, error) {
-	if col == nil {
-		return nil, nil
-	}
-	var j ephemeralPolicyJSON
-	if err := json.Unmarshal([]byte(*col), &j); err != nil {
-		return nil, err
-	}
-	return &coffer.EphemeralPolicy{
-		TTL:                 time.Duration(j.TTL),
-		ExpiresOnceAccessed: j.ExpiresOnceAccessed,
-		Action:              coffer.EphemeralAction(j.Action),
-	}, nil
+	return rowcodec.DecodeEphemeralPolicy(col)
 }
-
-// rotationJSON is the stored form of a secret's rotation policy.
-type rotationJSON struct {
-	Enabled   bool   `json:"enabled"`
-	Period    int64  `json:"period_ns"`
-	NextRunAt *int64 `json:"next_run_at_us,omitempty"`
-}
-
-// putRotation returns p as JSON, or NULL for nil.
-func putRotation(p *coffer.RotationPolicy) (*string, error) {
-	if p == nil {
-		return nil, nil
-	}
-	return marshal(rotationJSON{Enabled: p.Enabled, Period: int64(p.Period), NextRunAt: putTimePtr(p.NextRunAt)})
-}
-
-// getRotation decodes a rotation policy column.
+func putRotation(p *coffer.RotationPolicy) (*string, error) { return rowcodec.EncodeRotation(p) }
 func getRotation(col *string) (*coffer.RotationPolicy, error) {
-	if col == nil {
-		return nil, nil
-	}
-	var j rotationJSON
-	if err := json.Unmarshal([]byte(*col), &j); err != nil {
-		return nil, err
-	}
-	return &coffer.RotationPolicy{Enabled: j.Enabled, Period: time.Duration(j.Period), NextRunAt: getTimePtr(j.NextRunAt)}, nil
+	return rowcodec.DecodeRotation(col)
 }
-
-// versionEphemeralJSON is the stored form of a version's ephemeral
-// properties but their expiry time, which has a column of its own.
-type versionEphemeralJSON struct {
-	ExpiresOnceAccessed bool   `json:"expires_once_accessed"`
-	Action              string `json:"action"`
+func putVersionEphemeral(e *coffer.EphemeralProperties) (*string, *int64, error) {
+	return rowcodec.EncodeVersionEphemeral(e)
 }
-
-// putVersionEphemeral returns e as its JSON column and its expires_at
-// column, both NULL for nil.
-func putVersionEphemeral(e *coffer.EphemeralProperties) (ephemeral *string, expiresAt *int64, err error) {
-	if e == nil {
-		return nil, nil, nil
-	}
-	if !utf8.ValidString(string(e.Action)) {
-		return nil, nil, errNotUTF8
-	}
-	j, err := marshal(versionEphemeralJSON{
-		ExpiresOnceAccessed: e.ExpiresOnceAccessed,
-		Action:              string(e.Action),
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	return j, putTimePtr(e.ExpiresAt), nil
-}
-
-// getVersionEphemeral decodes a version's ephemeral columns.
 func getVersionEphemeral(col *string, expiresAt *int64) (*coffer.EphemeralProperties, error) {
-	if col == nil {
-		return nil, nil
-	}
-	var j versionEphemeralJSON
-	if err := json.Unmarshal([]byte(*col), &j); err != nil {
-		return nil, err
-	}
-	return &coffer.EphemeralProperties{
-		ExpiresAt:           getTimePtr(expiresAt),
-		ExpiresOnceAccessed: j.ExpiresOnceAccessed,
-		Action:              coffer.EphemeralAction(j.Action),
-	}, nil
-}
-
-// marshal returns v as JSON text.
-func marshal(v any) (*string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	s := string(b)
-	return &s, nil
+	return rowcodec.DecodeVersionEphemeral(col, expiresAt)
 }
 
 // durationOf returns a duration stored as nanoseconds.

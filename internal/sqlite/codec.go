@@ -2,14 +2,12 @@ package sqlite
 
 import (
 	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/storage/rowcodec"
 )
 
 // This file converts between domain values and the column values the schema
@@ -78,209 +76,72 @@ func getNullBytes(b []byte, isNull bool) []byte {
 	return getBytes(b)
 }
 
-// errNotUTF8 is returned for text that JSON cannot carry unchanged.
-var errNotUTF8 = errors.New("text is not valid UTF-8")
+// The JSON columns are encoded by rowcodec, shared with the PostgreSQL store
+// so that both keep one shape; these adapt its *string and *int64 to
+// database/sql's nullable types.
 
-// putStrings returns s as a JSON array, or NULL for a nil slice.
-func putStrings(s []string) (any, error) {
-	if s == nil {
-		return nil, nil
+// nullString returns a nullable text column as *string.
+func nullString(c sql.NullString) *string {
+	if !c.Valid {
+		return nil
 	}
-	for _, v := range s {
-		if !utf8.ValidString(v) {
-			return nil, errNotUTF8
-		}
-	}
-	return marshal(s)
+	return &c.String
 }
 
-// getStrings decodes a JSON array column.
+// nullInt returns a nullable integer column as *int64.
+func nullInt(c sql.NullInt64) *int64 {
+	if !c.Valid {
+		return nil
+	}
+	return &c.Int64
+}
+
+// textOrNull returns an encoded column for a statement: NULL for nil.
+func textOrNull(s *string, err error) (any, error) {
+	if s == nil || err != nil {
+		return nil, err
+	}
+	return *s, nil
+}
+
+func putStrings(s []string) (any, error) { return textOrNull(rowcodec.EncodeStrings(s)) }
 func getStrings(col sql.NullString) ([]string, error) {
-	if !col.Valid {
-		return nil, nil
-	}
-	var s []string
-	if err := json.Unmarshal([]byte(col.String), &s); err != nil {
-		return nil, err
-	}
-	if s == nil {
-		s = []string{} // a column is NULL for nil; "null" is not written
-	}
-	return s, nil
+	return rowcodec.DecodeStrings(nullString(col))
 }
-
-// putStringMap returns m as a JSON object, or NULL for a nil map.
-func putStringMap(m map[string]string) (any, error) {
-	if m == nil {
-		return nil, nil
-	}
-	for k, v := range m {
-		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return nil, errNotUTF8
-		}
-	}
-	return marshal(m)
-}
-
-// getStringMap decodes a JSON object column.
+func putStringMap(m map[string]string) (any, error) { return textOrNull(rowcodec.EncodeStringMap(m)) }
 func getStringMap(col sql.NullString) (map[string]string, error) {
-	if !col.Valid {
-		return nil, nil
-	}
-	m := map[string]string{}
-	if err := json.Unmarshal([]byte(col.String), &m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return rowcodec.DecodeStringMap(nullString(col))
 }
-
-// putStages returns a secret's stages as a JSON object, or NULL for nil.
-func putStages(m map[string]uint32) (any, error) {
-	if m == nil {
-		return nil, nil
-	}
-	for k := range m {
-		if !utf8.ValidString(k) {
-			return nil, errNotUTF8
-		}
-	}
-	return marshal(m)
-}
-
-// getStages decodes a stages column.
+func putStages(m map[string]uint32) (any, error) { return textOrNull(rowcodec.EncodeStages(m)) }
 func getStages(col sql.NullString) (map[string]uint32, error) {
-	if !col.Valid {
-		return nil, nil
-	}
-	m := map[string]uint32{}
-	if err := json.Unmarshal([]byte(col.String), &m); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return rowcodec.DecodeStages(nullString(col))
 }
-
-// ephemeralPolicyJSON is the stored form of a secret's ephemeral policy.
-type ephemeralPolicyJSON struct {
-	TTL                 int64  `json:"ttl_ns"`
-	ExpiresOnceAccessed bool   `json:"expires_once_accessed"`
-	Action              string `json:"action"`
-}
-
-// putEphemeralPolicy returns p as JSON, or NULL for nil.
 func putEphemeralPolicy(p *coffer.EphemeralPolicy) (any, error) {
-	if p == nil {
-		return nil, nil
-	}
-	if !utf8.ValidString(string(p.Action)) {
-		return nil, errNotUTF8
-	}
-	return marshal(ephemeralPolicyJSON{
-		TTL:                 int64(p.TTL),
-		ExpiresOnceAccessed: p.ExpiresOnceAccessed,
-		Action:              string(p.Action),
-	})
+	return textOrNull(rowcodec.EncodeEphemeralPolicy(p))
 }
-
-// getEphemeralPolicy decodes an ephemeral policy column.
 func getEphemeralPolicy(col sql.NullString) (*coffer.EphemeralPolicy, error) {
-	if !col.Valid {
-		return nil, nil
-	}
-	var j ephemeralPolicyJSON
-	if err := json.Unmarshal([]byte(col.String), &j); err != nil {
-		return nil, err
-	}
-	return &coffer.EphemeralPolicy{
-		TTL:                 time.Duration(j.TTL),
-		ExpiresOnceAccessed: j.ExpiresOnceAccessed,
-		Action:              coffer.EphemeralAction(j.Action),
-	}, nil
+	return rowcodec.DecodeEphemeralPolicy(nullString(col))
 }
-
-// rotationJSON is the stored form of a secret's rotation policy.
-type rotationJSON struct {
-	Enabled   bool   `json:"enabled"`
-	Period    int64  `json:"period_ns"`
-	NextRunAt *int64 `json:"next_run_at_us,omitempty"`
-}
-
-// putRotation returns p as JSON, or NULL for nil.
 func putRotation(p *coffer.RotationPolicy) (any, error) {
-	if p == nil {
-		return nil, nil
-	}
-	j := rotationJSON{Enabled: p.Enabled, Period: int64(p.Period)}
-	if p.NextRunAt != nil {
-		us := p.NextRunAt.UnixMicro()
-		j.NextRunAt = &us
-	}
-	return marshal(j)
+	return textOrNull(rowcodec.EncodeRotation(p))
 }
-
-// getRotation decodes a rotation policy column.
 func getRotation(col sql.NullString) (*coffer.RotationPolicy, error) {
-	if !col.Valid {
-		return nil, nil
-	}
-	var j rotationJSON
-	if err := json.Unmarshal([]byte(col.String), &j); err != nil {
-		return nil, err
-	}
-	p := &coffer.RotationPolicy{Enabled: j.Enabled, Period: time.Duration(j.Period)}
-	if j.NextRunAt != nil {
-		t := getTime(*j.NextRunAt)
-		p.NextRunAt = &t
-	}
-	return p, nil
+	return rowcodec.DecodeRotation(nullString(col))
 }
 
-// versionEphemeralJSON is the stored form of a version's ephemeral
-// properties but their expiry time, which has a column of its own.
-type versionEphemeralJSON struct {
-	ExpiresOnceAccessed bool   `json:"expires_once_accessed"`
-	Action              string `json:"action"`
-}
-
-// putVersionEphemeral returns e as its JSON column and its expires_at
-// column, both NULL for nil.
+// putVersionEphemeral returns a version's ephemeral JSON column and its
+// expires_at column, both NULL for nil.
 func putVersionEphemeral(e *coffer.EphemeralProperties) (ephemeral, expiresAt any, err error) {
-	if e == nil {
-		return nil, nil, nil
-	}
-	if !utf8.ValidString(string(e.Action)) {
-		return nil, nil, errNotUTF8
-	}
-	j, err := marshal(versionEphemeralJSON{
-		ExpiresOnceAccessed: e.ExpiresOnceAccessed,
-		Action:              string(e.Action),
-	})
-	if err != nil {
+	j, at, err := rowcodec.EncodeVersionEphemeral(e)
+	if err != nil || j == nil {
 		return nil, nil, err
 	}
-	return j, putTimePtr(e.ExpiresAt), nil
+	if at != nil {
+		expiresAt = *at
+	}
+	return *j, expiresAt, nil
 }
 
-// getVersionEphemeral decodes a version's ephemeral columns.
 func getVersionEphemeral(col sql.NullString, expiresAt sql.NullInt64) (*coffer.EphemeralProperties, error) {
-	if !col.Valid {
-		return nil, nil
-	}
-	var j versionEphemeralJSON
-	if err := json.Unmarshal([]byte(col.String), &j); err != nil {
-		return nil, err
-	}
-	return &coffer.EphemeralProperties{
-		ExpiresAt:           getTimePtr(expiresAt),
-		ExpiresOnceAccessed: j.ExpiresOnceAccessed,
-		Action:              coffer.EphemeralAction(j.Action),
-	}, nil
-}
-
-// marshal returns v as JSON text.
-func marshal(v any) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", err
-	}
-	return string(b), nil
+	return rowcodec.DecodeVersionEphemeral(nullString(col), nullInt(expiresAt))
 }
