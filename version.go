@@ -186,6 +186,11 @@ type VersionService interface {
 	ScheduleVersionDeletion(ctx context.Context, secretID string, rev Revision) (*Version, error)
 	RestoreVersion(ctx context.Context, secretID string, rev Revision) (*Version, error)
 
+	// UndeleteVersion makes a version readable again from any state but
+	// destroyed (disabled, expired, scheduled for deletion), in one
+	// transaction. Returns ENOTFOUND, EPRECONDITION.
+	UndeleteVersion(ctx context.Context, secretID string, rev Revision) (*Version, error)
+
 	// DestroyVersion erases a version's data for good; its metadata stays.
 	// Returns ENOTFOUND.
 	DestroyVersion(ctx context.Context, secretID string, rev Revision) (*Version, error)

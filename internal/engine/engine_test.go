@@ -248,3 +248,43 @@ func TestUnauthenticatedCallsAreRefused(t *testing.T) {
 		wantCode(t, err, coffer.EUNAUTHENTICATED, "")
 	}
 }
+
+// TestUndeleteVersion brings a version back from every state but destroyed,
+// as Vault's undelete and OKMS's "active" do whichever dialect changed it.
+func TestUndeleteVersion(t *testing.T) {
+	e := newEnv(t)
+	s := e.secret(t, coffer.SecretCreate{Name: "undelete"})
+	for _, v := range []string{"v1", "v2", "v3"} {
+		if _, _, err := e.write(t, s.ID, v, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng := e.n.Engine
+	if _, err := eng.DisableVersion(e.ctx, s.ID, coffer.RevisionN(1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.ScheduleVersionDeletion(e.ctx, s.ID, coffer.RevisionN(2)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := eng.DestroyVersion(e.ctx, s.ID, coffer.RevisionN(3)); err != nil {
+		t.Fatal(err)
+	}
+	for rev, want := range map[uint32]string{1: "v1", 2: "v2"} {
+		v, err := eng.UndeleteVersion(e.ctx, s.ID, coffer.RevisionN(rev))
+		if err != nil || v.State != coffer.VersionEnabled || v.DeletionRequestedAt != nil || v.DisabledAt != nil {
+			t.Fatalf("undelete %d: %+v, %v", rev, v, err)
+		}
+		if got, err := e.read(t, s.ID, coffer.RevisionN(rev)); err != nil || got != want {
+			t.Errorf("read %d after undelete: %q, %v", rev, got, err)
+		}
+	}
+	_, err := eng.UndeleteVersion(e.ctx, s.ID, coffer.RevisionN(3))
+	wantCode(t, err, coffer.EPRECONDITION, "")
+	// Enable, unlike undelete, does not bring back a version scheduled for
+	// deletion: Scaleway restores those explicitly.
+	if _, err := eng.ScheduleVersionDeletion(e.ctx, s.ID, coffer.RevisionN(2)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = eng.EnableVersion(e.ctx, s.ID, coffer.RevisionN(2))
+	wantCode(t, err, coffer.EPRECONDITION, "")
+}

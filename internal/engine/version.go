@@ -403,28 +403,47 @@ func refreshLatest(ctx context.Context, tx storage.Tx, s *coffer.Secret) error {
 // whose expiry has passed (not yet applied) does the same.
 func (e *Engine) EnableVersion(ctx context.Context, secretID string, rev coffer.Revision) (*coffer.Version, error) {
 	return e.changeVersion(ctx, secretID, rev, actionWrite, func(tx storage.Tx, s *coffer.Secret, v *storage.Version, now time.Time) error {
-		lapsed := expired(v, now)
-		switch v.State {
-		case coffer.VersionEnabled:
-			if !lapsed {
-				return nil
-			}
-		case coffer.VersionDisabled:
-		default:
-			return stateError(v, "enabled")
-		}
-		v.State = coffer.VersionEnabled
-		v.DisabledAt = nil
-		v.UpdatedAt = now
-		if s.Ephemeral != nil || lapsed {
-			p, err := tx.GetProject(ctx, s.ProjectID)
-			if err != nil {
-				return storageErr(err, "project", s.ProjectID)
-			}
-			v.Ephemeral = e.ephemeralProperties(s, p, now)
-		}
-		return nil
+		return e.enable(ctx, tx, s, v, now)
 	})
+}
+
+// UndeleteVersion makes a version readable again whatever made it
+// unreadable short of destruction: disabled, expired, or scheduled for
+// deletion (through any dialect). It is Vault's undelete and OKMS's move to
+// "active", in one transaction. Destroyed versions stay destroyed.
+func (e *Engine) UndeleteVersion(ctx context.Context, secretID string, rev coffer.Revision) (*coffer.Version, error) {
+	return e.changeVersion(ctx, secretID, rev, actionWrite, func(tx storage.Tx, s *coffer.Secret, v *storage.Version, now time.Time) error {
+		if v.State == coffer.VersionScheduledForDeletion {
+			restoreVersion(v)
+		}
+		return e.enable(ctx, tx, s, v, now)
+	})
+}
+
+// enable makes a disabled version, or an enabled one whose expiry has
+// passed, readable, and computes its expiry anew from now where it has one.
+func (e *Engine) enable(ctx context.Context, tx storage.Tx, s *coffer.Secret, v *storage.Version, now time.Time) error {
+	lapsed := expired(v, now)
+	switch v.State {
+	case coffer.VersionEnabled:
+		if !lapsed {
+			return nil
+		}
+	case coffer.VersionDisabled:
+	default:
+		return stateError(v, "enabled")
+	}
+	v.State = coffer.VersionEnabled
+	v.DisabledAt = nil
+	v.UpdatedAt = now
+	if s.Ephemeral != nil || lapsed {
+		p, err := tx.GetProject(ctx, s.ProjectID)
+		if err != nil {
+			return storageErr(err, "project", s.ProjectID)
+		}
+		v.Ephemeral = e.ephemeralProperties(s, p, now)
+	}
+	return nil
 }
 
 // DisableVersion makes a version unreadable until it is enabled again.

@@ -90,7 +90,7 @@ func (h *Handler) updateVersion(w http.ResponseWriter, r *http.Request, t target
 	var change func(ctx context.Context, secretID string, rev coffer.Revision) (*coffer.Version, error)
 	switch *req.State {
 	case stateActive:
-		change = h.svc.EnableVersion
+		change = h.svc.UndeleteVersion
 	case stateDeactivated:
 		change = h.svc.DisableVersion
 	case stateDeleted:

@@ -26,13 +26,7 @@ func (h *Handler) deleteVersions(w http.ResponseWriter, r *http.Request, project
 // deletion through another API. Destroyed versions stay destroyed.
 func (h *Handler) undeleteVersions(w http.ResponseWriter, r *http.Request, project string) error {
 	return h.versions(w, r, project, "No version number provided", func(ctx context.Context, id string, rev uint32) error {
-		_, err := h.svc.EnableVersion(ctx, id, coffer.RevisionN(rev))
-		if e := coffer.AsError(err); e != nil && e.Precondition == "version_"+string(coffer.VersionScheduledForDeletion) {
-			var v *coffer.Version
-			if v, err = h.svc.RestoreVersion(ctx, id, coffer.RevisionN(rev)); err == nil && v.State == coffer.VersionDisabled {
-				_, err = h.svc.EnableVersion(ctx, id, coffer.RevisionN(rev))
-			}
-		}
+		_, err := h.svc.UndeleteVersion(ctx, id, coffer.RevisionN(rev))
 		return err
 	})
 }
