@@ -54,6 +54,9 @@ type Error struct {
 	// Precondition names the failed precondition of an EPRECONDITION error.
 	Precondition string
 
+	// Action names what an EFORBIDDEN caller may not do ("read", "write"...).
+	Action string
+
 	// Fields lists the offending arguments of an EINVALID error.
 	Fields []FieldError
 

@@ -125,7 +125,7 @@ func decide(rules []*coffer.Policy, action, projectID, path string) error {
 
 // forbidden is the error of an authenticated caller that may not act.
 func forbidden(action string) error {
-	return &coffer.Error{Code: coffer.EFORBIDDEN, Message: "insufficient permissions", Resource: "secret", ResourceID: action}
+	return &coffer.Error{Code: coffer.EFORBIDDEN, Message: "insufficient permissions", Resource: "secret", Action: action}
 }
 
 // readPrefixes returns the path prefixes under which the caller may read

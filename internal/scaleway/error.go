@@ -94,7 +94,7 @@ func toError(err error) (int, errorJSON) {
 		body.Method, body.Reason = "api_key", "invalid_argument"
 	case coffer.EFORBIDDEN:
 		body.Message = "insufficient permissions"
-		body.Details = []any{permissionDetail{Resource: e.Resource, Action: e.ResourceID}}
+		body.Details = []any{permissionDetail{Resource: e.Resource, Action: e.Action}}
 	case coffer.EQUOTA:
 		body.Message = "quota(s) exceeded"
 		body.Details = []any{quotaDetail{Resource: e.Resource, Quota: e.QuotaLimit, Current: e.QuotaLimit}}
