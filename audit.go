@@ -94,6 +94,15 @@ type AuditQuery struct {
 	Limit int
 }
 
+// AuditPage is one page of audit records. Next, when not 0, is where the
+// next page starts: the AfterSeq of the next query (with Desc, its
+// BeforeSeq). A page may be short, even empty, and still have a Next: a
+// query reads a bounded part of the trail per page.
+type AuditPage struct {
+	Records []*AuditRecord
+	Next    int64
+}
+
 // AuditVerification is the result of checking the audit chain.
 type AuditVerification struct {
 	// Records is how many records were checked.
@@ -111,7 +120,7 @@ type AuditVerification struct {
 type AuditService interface {
 	// ListAudit returns one page of matching records. Returns
 	// EUNAUTHENTICATED, EFORBIDDEN, EINVALID.
-	ListAudit(ctx context.Context, q AuditQuery) ([]*AuditRecord, error)
+	ListAudit(ctx context.Context, q AuditQuery) (*AuditPage, error)
 	// VerifyAudit walks the whole chain. Returns EUNAUTHENTICATED,
 	// EFORBIDDEN.
 	VerifyAudit(ctx context.Context) (*AuditVerification, error)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/coffer-dev/coffer"
 	"strings"
 	"testing"
 
@@ -37,9 +38,10 @@ func TestAudit(t *testing.T) {
 	out = c.ok("audit", "verify")
 	mustContain(t, out, "ok: ", "intact")
 
-	if _, err := n.SQL(t).Exec(`UPDATE audit_records SET principal_id = 'someone else' WHERE seq = 2`); err != nil {
-		t.Fatal(err)
-	}
+	n.SQL(t).RewriteAudit(t, func(recs []*coffer.AuditRecord) []*coffer.AuditRecord {
+		recs[1].PrincipalID = "someone else"
+		return recs
+	})
 	out = c.fail(1, "audit", "verify")
 	if !strings.Contains(out, "BROKEN at record 2:") {
 		t.Fatalf("verify after tampering: %q", out)

@@ -44,7 +44,9 @@ type AuditRecord struct {
 }
 
 // AuditPage is one page of records. Next, when set, is the value of
-// "after" (or, newest first, "before") that asks for the next page.
+// "after" (or, newest first, "before") that asks for the next page. A page
+// may be short, or empty, and still have a Next: one request reads a
+// bounded part of the trail.
 type AuditPage struct {
 	Records []AuditRecord `json:"records"`
 	Next    int64         `json:"next,omitempty"`
@@ -112,12 +114,12 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 	if q.Limit == 0 {
 		q.Limit = 100
 	}
-	recs, err := h.svc.ListAudit(r.Context(), q)
+	got, err := h.svc.ListAudit(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	page := AuditPage{Records: make([]AuditRecord, 0, len(recs))}
-	for _, rec := range recs {
+	page := AuditPage{Records: make([]AuditRecord, 0, len(got.Records)), Next: got.Next}
+	for _, rec := range got.Records {
 		page.Records = append(page.Records, AuditRecord{
 			Seq: rec.Seq, Time: rec.Time, OrganizationID: rec.OrganizationID, PrincipalID: rec.PrincipalID, AccessKey: rec.AccessKey,
 			CertificateSerial: rec.CertificateSerial, ProjectID: rec.ProjectID, Dialect: rec.Dialect,
@@ -125,9 +127,6 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 			Outcome: string(rec.Outcome), Status: rec.Status, ErrorCode: rec.ErrorCode, RequestID: rec.RequestID, Source: rec.Source,
 			UserAgent: rec.UserAgent, PrevHash: hex.EncodeToString(rec.PrevHash), Hash: hex.EncodeToString(rec.Hash),
 		})
-	}
-	if n := len(recs); n > 0 && n == q.Limit {
-		page.Next = recs[n-1].Seq
 	}
 	writeJSON(w, http.StatusOK, page)
 	return nil

@@ -52,8 +52,14 @@ func records(t *testing.T, s storage.Store) []*coffer.AuditRecord {
 	t.Helper()
 	var out []*coffer.AuditRecord
 	err := s.View(t.Context(), func(tx storage.Tx) error {
-		var err error
-		out, err = tx.(storage.AuditTx).ListAudit(t.Context(), coffer.AuditQuery{})
+		blocks, err := tx.(storage.AuditTx).ListAuditBlocks(t.Context(), storage.AuditBlockQuery{})
+		for _, b := range blocks {
+			recs, err := audit.DecodeBlock(b)
+			if err != nil {
+				return err
+			}
+			out = append(out, recs...)
+		}
 		return err
 	})
 	if err != nil {
@@ -62,28 +68,13 @@ func records(t *testing.T, s storage.Store) []*coffer.AuditRecord {
 	return out
 }
 
-func head(t *testing.T, s storage.Store) audit.Head {
+func verify(t *testing.T, s storage.Store) *coffer.AuditVerification {
 	t.Helper()
-	var h audit.Head
-	err := s.View(t.Context(), func(tx storage.Tx) error {
-		b, err := tx.GetMeta(t.Context(), audit.HeadMeta)
-		if err != nil {
-			return err
-		}
-		h, err = audit.DecodeHead(b)
-		return err
-	})
+	v, err := audit.Verify(t.Context(), s.View)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h
-}
-
-func verify(t *testing.T, s storage.Store) *coffer.AuditVerification {
-	t.Helper()
-	v := audit.NewVerifier(head(t, s))
-	v.Add(records(t, s))
-	return v.Result()
+	return v
 }
 
 func newRecord(i int) *coffer.AuditRecord {
@@ -114,9 +105,9 @@ func TestWriterGroupCommit(t *testing.T) {
 			// Durable when Write returns: the stored copy is there.
 			var got *coffer.AuditRecord
 			err := s.View(t.Context(), func(tx storage.Tx) error {
-				recs, err := tx.(storage.AuditTx).ListAudit(t.Context(), coffer.AuditQuery{AfterSeq: rec.Seq - 1, Limit: 1})
-				if len(recs) == 1 {
-					got = recs[0]
+				page, err := audit.List(t.Context(), tx.(storage.AuditTx), coffer.AuditQuery{AfterSeq: rec.Seq - 1, Limit: 1})
+				if err == nil && len(page.Records) == 1 {
+					got = page.Records[0]
 				}
 				return err
 			})

@@ -159,8 +159,9 @@ func (w *Writer) commit(batch []*pending) error {
 	return nil
 }
 
-// Append chains recs after the head of the trail and appends them in tx,
-// which must be a write transaction of a store that keeps the trail.
+// Append chains recs after the head of the trail and appends them, as one
+// block, in tx, which must be a write transaction of a store that keeps the
+// trail.
 func Append(ctx context.Context, tx storage.Tx, recs []*coffer.AuditRecord) error {
 	atx, ok := tx.(storage.AuditTx)
 	if !ok {
@@ -176,13 +177,12 @@ func Append(ctx context.Context, tx storage.Tx, recs []*coffer.AuditRecord) erro
 	case !errors.Is(err, storage.ErrNotFound):
 		return err
 	}
-	for _, r := range recs {
-		r.Seq = head.Seq + 1
-		r.PrevHash = head.Hash
-		r.Hash = Hash(r)
-		head = Head{Seq: r.Seq, Hash: r.Hash}
+	if len(recs) == 0 {
+		return nil
 	}
-	if err := atx.AppendAudit(ctx, recs); err != nil {
+	var sl sealer
+	blk, head := sl.seal(recs, head)
+	if err := atx.AppendAuditBlock(ctx, blk); err != nil {
 		return err
 	}
 	return tx.PutMeta(ctx, HeadMeta, head.encode())

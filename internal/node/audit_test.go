@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -48,20 +49,20 @@ func auditCall(t *testing.T, n *nodetest.Node, method, path string, body string,
 // auditRecords returns the whole trail, oldest first.
 func auditRecords(t *testing.T, ctx context.Context, n *nodetest.Node) []*coffer.AuditRecord {
 	t.Helper()
-	var out []*coffer.AuditRecord
+	var (
+		out   []*coffer.AuditRecord
+		after int64
+	)
 	for {
-		var after int64
-		if len(out) > 0 {
-			after = out[len(out)-1].Seq
-		}
 		page, err := n.Engine.ListAudit(ctx, coffer.AuditQuery{AfterSeq: after, Limit: 1000})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(page) == 0 {
+		out = append(out, page.Records...)
+		if page.Next == 0 {
 			return out
 		}
-		out = append(out, page...)
+		after = page.Next
 	}
 }
 
@@ -197,7 +198,7 @@ func TestAuditRecordsEveryRequest(t *testing.T) {
 		}
 	}
 	// Nothing secret anywhere in the trail, as stored.
-	dump := f.n.SQL(t).Dump(t)["audit_records"]
+	dump := f.n.SQL(t).Dump(t)["audit_blocks"]
 	if len(dump) == 0 {
 		t.Fatal("no audit rows in the store")
 	}
@@ -211,28 +212,50 @@ func TestAuditRecordsEveryRequest(t *testing.T) {
 	}
 }
 
+// rewrite tampers with the trail's records (nodetest.SQL.RewriteAudit).
+func rewrite(edit func([]*coffer.AuditRecord) []*coffer.AuditRecord) func(*testing.T, *nodetest.SQL) {
+	return func(t *testing.T, db *nodetest.SQL) { db.RewriteAudit(t, edit) }
+}
+
+// sqlTamper tampers with the stored rows with one statement.
+func sqlTamper(query string, args ...any) func(*testing.T, *nodetest.SQL) {
+	return func(t *testing.T, db *nodetest.SQL) {
+		if _, err := db.Exec(query, args...); err != nil {
+			t.Fatalf("%s: %v", query, err)
+		}
+	}
+}
+
 // TestAuditVerifyFindsTampering alters the stored trail as someone holding
 // the database could, and checks that verify names the first bad record.
 func TestAuditVerifyFindsTampering(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
-		tamper   []string
+		tamper   func(t *testing.T, db *nodetest.SQL)
 		firstBad int64
 	}{
-		{"change a byte", []string{`UPDATE audit_records SET user_agent = 'audit-test/2' WHERE seq = 4`}, 4},
-		{"change the outcome", []string{`UPDATE audit_records SET outcome = 'denied', status = 401 WHERE seq = 6`}, 6},
-		{"delete one", []string{`DELETE FROM audit_records WHERE seq = 3`}, 3},
-		{"delete the last", []string{`DELETE FROM audit_records WHERE seq = 8`}, 8},
-		{"swap two", []string{
-			`UPDATE audit_records SET seq = -1 WHERE seq = 5`,
-			`UPDATE audit_records SET seq = 5 WHERE seq = 2`,
-			`UPDATE audit_records SET seq = 2 WHERE seq = -1`,
-		}, 2},
-		{"renumber after a delete", []string{
-			`DELETE FROM audit_records WHERE seq = 7`,
-			`UPDATE audit_records SET seq = 7 WHERE seq = 8`,
-		}, 7},
-		{"drop the head", []string{`DELETE FROM meta WHERE name = 'audit.head'`}, 1},
+		{"change a byte", rewrite(func(rs []*coffer.AuditRecord) []*coffer.AuditRecord {
+			rs[3].UserAgent = "audit-test/2"
+			return rs
+		}), 4},
+		{"change the outcome", rewrite(func(rs []*coffer.AuditRecord) []*coffer.AuditRecord {
+			rs[5].Outcome, rs[5].Status = coffer.AuditDenied, 401
+			return rs
+		}), 6},
+		{"delete one", rewrite(func(rs []*coffer.AuditRecord) []*coffer.AuditRecord { return slices.Delete(rs, 2, 3) }), 3},
+		{"delete the last", rewrite(func(rs []*coffer.AuditRecord) []*coffer.AuditRecord { return rs[:7] }), 8},
+		{"swap two", rewrite(func(rs []*coffer.AuditRecord) []*coffer.AuditRecord {
+			rs[1], rs[4] = rs[4], rs[1]
+			return rs
+		}), 2},
+		{"renumber after a delete", rewrite(func(rs []*coffer.AuditRecord) []*coffer.AuditRecord {
+			rs[7].Seq = 7
+			return slices.Delete(rs, 6, 7)
+		}), 7},
+		{"drop the head", sqlTamper(`DELETE FROM meta WHERE name = 'audit.head'`), 1},
+		{"delete a block", sqlTamper(`DELETE FROM audit_blocks WHERE first_seq = 3`), 3},
+		{"hide a block from time queries", sqlTamper(`UPDATE audit_blocks SET max_time = 0, min_time = 0 WHERE first_seq = 5`), 5},
+		{"garble a block", sqlTamper(`UPDATE audit_blocks SET data = ? WHERE first_seq = 6`, []byte("cab1 not a record")), 6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newAuditFixture(t)
@@ -244,12 +267,7 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 			if v, err := f.n.Engine.VerifyAudit(f.ctx); err != nil || !v.OK || v.Records != 8 {
 				t.Fatalf("verify before tampering: %+v, %v", v, err)
 			}
-			db := f.n.SQL(t)
-			for _, q := range tc.tamper {
-				if _, err := db.Exec(q); err != nil {
-					t.Fatalf("%s: %v", q, err)
-				}
-			}
+			tc.tamper(t, f.n.SQL(t))
 			v, err := f.n.Engine.VerifyAudit(f.ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -268,7 +286,7 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 func TestAuditFailureFailsTheRequest(t *testing.T) {
 	f := newAuditFixture(t)
 	db := f.n.SQL(t)
-	if _, err := db.Exec(`ALTER TABLE audit_records RENAME TO audit_records_away`); err != nil {
+	if _, err := db.Exec(`ALTER TABLE audit_blocks RENAME TO audit_blocks_away`); err != nil {
 		t.Fatal(err)
 	}
 	key := f.n.Creds.SecretKey
@@ -292,7 +310,7 @@ func TestAuditFailureFailsTheRequest(t *testing.T) {
 			t.Errorf("%s: body %s, want the dialect's error format (%s)", tc.name, body, tc.format)
 		}
 	}
-	if _, err := db.Exec(`ALTER TABLE audit_records_away RENAME TO audit_records`); err != nil {
+	if _, err := db.Exec(`ALTER TABLE audit_blocks_away RENAME TO audit_blocks`); err != nil {
 		t.Fatal(err)
 	}
 	if code, body, _ := auditCall(t, f.n, "GET", "/v1/secret/data/test/db", "", "X-Vault-Token", key); code != 200 || !strings.Contains(body, f.marker) {

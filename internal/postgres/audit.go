@@ -3,128 +3,66 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
-	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/storage"
+	"github.com/coffer-dev/coffer/internal/storage/sqltext"
 	"github.com/jackc/pgx/v5"
 )
 
 var _ storage.AuditTx = (*tx)(nil)
 
-const (
-	auditColumns = `seq, time, organization_id, principal_id, access_key, certificate_serial, project_id, dialect, action,
-secret_id, path, revision, outcome, status, error_code, request_id, source, user_agent, prev_hash, hash`
-	appendAuditSQL = `INSERT INTO audit_records (` + auditColumns + `)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`
-)
+var appendAuditBlockSQL = sqltext.AppendAuditBlock(sqltext.Dollar)
 
-// AppendAudit inserts records as they are, in one round trip. Returns
-// ErrConflict for a taken Seq.
-func (t *tx) AppendAudit(ctx context.Context, recs []*coffer.AuditRecord) error {
-	var b pgx.Batch
-	for _, r := range recs {
-		b.Queue(appendAuditSQL, r.Seq, putTime(r.Time), r.OrganizationID, r.PrincipalID, r.AccessKey,
-			r.CertificateSerial, r.ProjectID, r.Dialect, r.Action, r.SecretID, r.Path, r.Revision,
-			string(r.Outcome), r.Status, r.ErrorCode, r.RequestID, r.Source, r.UserAgent, putBytes(r.PrevHash), putBytes(r.Hash))
-	}
-	if err := t.tx.SendBatch(ctx, &b).Close(); err != nil {
-		return fmt.Errorf("postgres: append audit records: %w", classify(err))
+// AppendAuditBlock inserts a block as it is. Returns ErrConflict for a
+// taken FirstSeq.
+func (t *tx) AppendAuditBlock(ctx context.Context, b *storage.AuditBlock) error {
+	_, err := t.tx.Exec(ctx, appendAuditBlockSQL, b.FirstSeq, b.LastSeq, putTime(b.MinTime), putTime(b.MaxTime), putBytes(b.Data))
+	if err != nil {
+		return fmt.Errorf("postgres: append audit block %d: %w", b.FirstSeq, classify(err))
 	}
 	return nil
 }
 
-// LastAudit returns the record with the highest Seq. Returns ErrNotFound.
-func (t *tx) LastAudit(ctx context.Context) (*coffer.AuditRecord, error) {
-	r, err := scanAudit(t.tx.QueryRow(ctx, `SELECT `+auditColumns+` FROM audit_records ORDER BY seq DESC LIMIT 1`))
+// LastAuditBlock returns the block with the highest FirstSeq. Returns
+// ErrNotFound.
+func (t *tx) LastAuditBlock(ctx context.Context) (*storage.AuditBlock, error) {
+	b, err := scanAuditBlock(t.tx.QueryRow(ctx, sqltext.LastAuditBlock))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: last audit record: %w", classify(err))
+		return nil, fmt.Errorf("postgres: last audit block: %w", classify(err))
 	}
-	return r, nil
+	return b, nil
 }
 
-// ListAudit returns matching records ordered by Seq.
-func (t *tx) ListAudit(ctx context.Context, q coffer.AuditQuery) ([]*coffer.AuditRecord, error) {
-	var where []string
-	var args []any
-	add := func(cond string, arg any) {
-		args = append(args, arg)
-		where = append(where, cond+" $"+strconv.Itoa(len(args)))
-	}
-	if !q.From.IsZero() {
-		add("time >=", putTime(q.From))
-	}
-	if !q.To.IsZero() {
-		add("time <", putTime(q.To))
-	}
-	if q.OrganizationID != "" {
-		args = append(args, q.OrganizationID)
-		where = append(where, "organization_id IN ($"+strconv.Itoa(len(args))+", '')")
-	}
-	if q.PrincipalID != "" {
-		add("principal_id =", q.PrincipalID)
-	}
-	if q.SecretID != "" {
-		add("secret_id =", q.SecretID)
-	}
-	if q.Action != "" {
-		add("action =", q.Action)
-	}
-	if q.Outcome != "" {
-		add("outcome =", string(q.Outcome))
-	}
-	if q.AfterSeq > 0 {
-		add("seq >", q.AfterSeq)
-	}
-	if q.BeforeSeq > 0 {
-		add("seq <", q.BeforeSeq)
-	}
-	query := `SELECT ` + auditColumns + ` FROM audit_records`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	if q.Desc {
-		query += ` ORDER BY seq DESC`
-	} else {
-		query += ` ORDER BY seq`
-	}
-	if q.Limit > 0 {
-		args = append(args, q.Limit)
-		query += ` LIMIT $` + strconv.Itoa(len(args))
-	}
+// ListAuditBlocks returns matching blocks ordered by FirstSeq.
+func (t *tx) ListAuditBlocks(ctx context.Context, q storage.AuditBlockQuery) ([]*storage.AuditBlock, error) {
+	query, args := sqltext.ListAuditBlocks(q, sqltext.Dollar)
 	rows, err := t.tx.Query(ctx, query, args...)
 	if err != nil {
-		return nil, fmt.Errorf("postgres: list audit records: %w", classify(err))
+		return nil, fmt.Errorf("postgres: list audit blocks: %w", classify(err))
 	}
 	defer rows.Close()
-	var out []*coffer.AuditRecord
+	var out []*storage.AuditBlock
 	for rows.Next() {
-		r, err := scanAudit(rows)
+		b, err := scanAuditBlock(rows)
 		if err != nil {
-			return nil, fmt.Errorf("postgres: list audit records: %w", classify(err))
+			return nil, fmt.Errorf("postgres: list audit blocks: %w", classify(err))
 		}
-		out = append(out, r)
+		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: list audit records: %w", classify(err))
+		return nil, fmt.Errorf("postgres: list audit blocks: %w", classify(err))
 	}
 	return out, nil
 }
 
-func scanAudit(s pgx.Row) (*coffer.AuditRecord, error) {
+func scanAuditBlock(s pgx.Row) (*storage.AuditBlock, error) {
 	var (
-		r       coffer.AuditRecord
-		at      int64
-		outcome string
-		status  int32
+		b          storage.AuditBlock
+		minT, maxT int64
 	)
-	err := s.Scan(&r.Seq, &at, &r.OrganizationID, &r.PrincipalID, &r.AccessKey, &r.CertificateSerial, &r.ProjectID, &r.Dialect,
-		&r.Action, &r.SecretID, &r.Path, &r.Revision, &outcome, &status, &r.ErrorCode, &r.RequestID, &r.Source,
-		&r.UserAgent, &r.PrevHash, &r.Hash)
-	if err != nil {
+	if err := s.Scan(&b.FirstSeq, &b.LastSeq, &minT, &maxT, &b.Data); err != nil {
 		return nil, err
 	}
-	r.Time, r.Outcome, r.Status = getTime(at), coffer.AuditOutcome(outcome), int(status)
-	return &r, nil
+	b.MinTime, b.MaxTime = getTime(minT), getTime(maxT)
+	return &b, nil
 }

@@ -43,7 +43,7 @@ func writeQueries() []string {
 		deleteSecretTagsSQL,
 		createVersionSQL,
 		updateVersionSQL,
-		appendAuditSQL,
+		appendAuditBlockSQL,
 	}
 }
 

@@ -2,21 +2,47 @@ package storage
 
 import (
 	"context"
-
-	"github.com/coffer-dev/coffer"
+	"time"
 )
 
+// AuditBlock is the stored form of the audit records one transaction
+// appended: records FirstSeq to LastSeq, encoded by internal/audit into
+// Data, which the store keeps as it is. MinTime and MaxTime span the
+// records' times; with FirstSeq and LastSeq they let a query skip the
+// blocks it does not need. One row per block rather than per record keeps
+// the cost of the trail off the request path: a group commit of n records
+// writes one row, not n rows and their index entries.
+type AuditBlock struct {
+	FirstSeq, LastSeq int64
+	MinTime, MaxTime  time.Time
+	Data              []byte
+}
+
+// AuditBlockQuery selects blocks. Zero fields do not filter.
+type AuditBlockQuery struct {
+	// AfterSeq keeps the blocks holding a record after it (LastSeq >
+	// AfterSeq); BeforeSeq those holding one before it (FirstSeq <
+	// BeforeSeq).
+	AfterSeq, BeforeSeq int64
+	// From and To keep the blocks whose time span meets [From, To).
+	From, To time.Time
+	// Desc orders by FirstSeq descending rather than ascending.
+	Desc bool
+	// Limit bounds the blocks returned; 0 returns all.
+	Limit int
+}
+
 // AuditTx is implemented by the Tx of stores that keep the audit trail.
-// The store only records: internal/audit numbers the records and chains
-// their hashes, and serializes appends with GetMeta's lock on its head.
+// The store only keeps blocks: internal/audit numbers the records, chains
+// their hashes, encodes and decodes the blocks, and serializes appends with
+// GetMeta's lock on the chain's head.
 type AuditTx interface {
-	// AppendAudit inserts records as they are. Returns ErrConflict for a
-	// taken Seq.
-	AppendAudit(ctx context.Context, recs []*coffer.AuditRecord) error
-	// LastAudit returns the record with the highest Seq. Returns
+	// AppendAuditBlock inserts a block as it is. Returns ErrConflict for a
+	// taken FirstSeq.
+	AppendAuditBlock(ctx context.Context, b *AuditBlock) error
+	// LastAuditBlock returns the block with the highest FirstSeq. Returns
 	// ErrNotFound for an empty trail.
-	LastAudit(ctx context.Context) (*coffer.AuditRecord, error)
-	// ListAudit returns up to q.Limit matching records (all of them for
-	// Limit 0) ordered by Seq, descending with q.Desc.
-	ListAudit(ctx context.Context, q coffer.AuditQuery) ([]*coffer.AuditRecord, error)
+	LastAuditBlock(ctx context.Context) (*AuditBlock, error)
+	// ListAuditBlocks returns matching blocks ordered by FirstSeq.
+	ListAuditBlocks(ctx context.Context, q AuditBlockQuery) ([]*AuditBlock, error)
 }

@@ -9,32 +9,23 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
 // testAudit checks the optional audit trail of a store that keeps one: the
-// records round-trip field for field, a taken Seq conflicts, and the
-// queries filter, order and page.
+// blocks round-trip byte for byte, a taken FirstSeq conflicts, and the
+// block queries bound by sequence and time, order and limit.
 func testAudit(t *testing.T, s storage.Store) {
 	ctx := t.Context()
 	base := time.Date(2026, 11, 22, 10, 0, 0, 123456000, time.UTC)
-	var recs []*coffer.AuditRecord
-	for i := range 10 {
-		outcome, status := coffer.AuditOK, 200
-		switch i % 3 {
-		case 1:
-			outcome, status = coffer.AuditDenied, 403
-		case 2:
-			outcome, status = coffer.AuditError, 404
-		}
-		recs = append(recs, &coffer.AuditRecord{
-			Seq: int64(i + 1), Time: base.Add(time.Duration(i) * time.Second),
-			OrganizationID: fmt.Sprintf("org-%d", i%5), PrincipalID: fmt.Sprintf("principal-%d", i%2), AccessKey: "SCWAAAAAAAAAAAAAAAAA",
-			CertificateSerial: "0a", ProjectID: "project", Dialect: "vaultkv",
-			Action: fmt.Sprintf("GET /v1/{mount}/data/{path...}#%d", i%2), SecretID: fmt.Sprintf("secret-%d", i%4),
-			Path: "a/b", Revision: "latest", Outcome: outcome, Status: status, ErrorCode: "code", RequestID: fmt.Sprintf("req-%d", i),
-			Source: "192.0.2.1", UserAgent: "test/1", PrevHash: []byte{byte(i), 1, 2}, Hash: []byte{byte(i + 1), 3, 4},
+	// Blocks of 3 records: 1-3, 4-6, 7-9, 10-12, 13-15; block i spans the
+	// seconds [10i, 10i+5] after base.
+	var blocks []*storage.AuditBlock
+	for i := range 5 {
+		blocks = append(blocks, &storage.AuditBlock{
+			FirstSeq: int64(3*i + 1), LastSeq: int64(3*i + 3),
+			MinTime: base.Add(time.Duration(10*i) * time.Second), MaxTime: base.Add(time.Duration(10*i+5) * time.Second),
+			Data: []byte(fmt.Sprintf("block %d \x00\xff", i)),
 		})
 	}
 	empty := true
@@ -43,7 +34,7 @@ func testAudit(t *testing.T, s storage.Store) {
 		if !ok {
 			t.Skip("the store keeps no audit trail")
 		}
-		_, err := at.LastAudit(ctx)
+		_, err := at.LastAuditBlock(ctx)
 		empty = errors.Is(err, storage.ErrNotFound)
 		return nil
 	})
@@ -51,63 +42,65 @@ func testAudit(t *testing.T, s storage.Store) {
 		t.Fatal(err)
 	}
 	if !empty {
-		t.Fatal("LastAudit of an empty trail: want ErrNotFound")
+		t.Fatal("LastAuditBlock of an empty trail: want ErrNotFound")
 	}
-	update(t, s, func(ctx context.Context, tx storage.Tx) error {
-		return tx.(storage.AuditTx).AppendAudit(ctx, recs[:4])
-	})
-	update(t, s, func(ctx context.Context, tx storage.Tx) error {
-		return tx.(storage.AuditTx).AppendAudit(ctx, recs[4:])
-	})
+	for _, b := range blocks {
+		update(t, s, func(ctx context.Context, tx storage.Tx) error {
+			return tx.(storage.AuditTx).AppendAuditBlock(ctx, b)
+		})
+	}
 	updateErr(t, s, storage.ErrConflict, func(ctx context.Context, tx storage.Tx) error {
-		return tx.(storage.AuditTx).AppendAudit(ctx, recs[3:4])
+		dup := *blocks[2]
+		dup.Data = []byte("another")
+		return tx.(storage.AuditTx).AppendAuditBlock(ctx, &dup)
 	})
 
-	seqs := func(rs []*coffer.AuditRecord) []int64 {
+	firsts := func(bs []*storage.AuditBlock) []int64 {
 		var out []int64
-		for _, r := range rs {
-			out = append(out, r.Seq)
+		for _, b := range bs {
+			out = append(out, b.FirstSeq)
 		}
 		return out
 	}
 	view(t, s, func(ctx context.Context, tx storage.Tx) error {
 		at := tx.(storage.AuditTx)
-		last, err := at.LastAudit(ctx)
+		last, err := at.LastAuditBlock(ctx)
 		if err != nil {
 			return err
 		}
-		if diff := cmp.Diff(recs[9], last); diff != "" {
-			t.Errorf("LastAudit (-want +got):\n%s", diff)
+		if diff := cmp.Diff(blocks[4], last); diff != "" {
+			t.Errorf("LastAuditBlock (-want +got):\n%s", diff)
 		}
-		all, err := at.ListAudit(ctx, coffer.AuditQuery{})
+		all, err := at.ListAuditBlocks(ctx, storage.AuditBlockQuery{})
 		if err != nil {
 			return err
 		}
-		if diff := cmp.Diff(recs, all); diff != "" {
-			t.Errorf("ListAudit (-want +got):\n%s", diff)
+		if diff := cmp.Diff(blocks, all); diff != "" {
+			t.Errorf("ListAuditBlocks (-want +got):\n%s", diff)
 		}
 		for _, tc := range []struct {
 			name string
-			q    coffer.AuditQuery
+			q    storage.AuditBlockQuery
 			want []int64
 		}{
-			{"time range", coffer.AuditQuery{From: base.Add(2 * time.Second), To: base.Add(5 * time.Second)}, []int64{3, 4, 5}},
-			{"principal", coffer.AuditQuery{PrincipalID: "principal-1"}, []int64{2, 4, 6, 8, 10}},
-			{"secret", coffer.AuditQuery{SecretID: "secret-2"}, []int64{3, 7}},
-			{"action", coffer.AuditQuery{Action: "GET /v1/{mount}/data/{path...}#0"}, []int64{1, 3, 5, 7, 9}},
-			{"outcome", coffer.AuditQuery{Outcome: coffer.AuditDenied}, []int64{2, 5, 8}},
-			{"page", coffer.AuditQuery{AfterSeq: 3, Limit: 2}, []int64{4, 5}},
-			{"newest first", coffer.AuditQuery{Desc: true, Limit: 3}, []int64{10, 9, 8}},
-			{"newest first, before", coffer.AuditQuery{Desc: true, BeforeSeq: 8, Limit: 2}, []int64{7, 6}},
-			{"combined", coffer.AuditQuery{PrincipalID: "principal-0", Outcome: coffer.AuditOK, AfterSeq: 1}, []int64{7}},
-			{"none", coffer.AuditQuery{PrincipalID: "nobody"}, nil},
-			{"organization", coffer.AuditQuery{OrganizationID: "org-1"}, []int64{2, 7}},
+			{"after a block's middle", storage.AuditBlockQuery{AfterSeq: 5}, []int64{4, 7, 10, 13}},
+			{"after a block's end", storage.AuditBlockQuery{AfterSeq: 6}, []int64{7, 10, 13}},
+			{"before", storage.AuditBlockQuery{BeforeSeq: 7}, []int64{1, 4}},
+			{"after and before", storage.AuditBlockQuery{AfterSeq: 3, BeforeSeq: 11}, []int64{4, 7, 10}},
+			{"limit", storage.AuditBlockQuery{AfterSeq: 3, Limit: 2}, []int64{4, 7}},
+			{"newest first", storage.AuditBlockQuery{Desc: true, Limit: 2}, []int64{13, 10}},
+			{"newest first, before", storage.AuditBlockQuery{Desc: true, BeforeSeq: 10}, []int64{7, 4, 1}},
+			{"from, inside a span", storage.AuditBlockQuery{From: base.Add(23 * time.Second)}, []int64{7, 10, 13}},
+			{"from, between spans", storage.AuditBlockQuery{From: base.Add(26 * time.Second)}, []int64{10, 13}},
+			{"to is exclusive", storage.AuditBlockQuery{To: base.Add(20 * time.Second)}, []int64{1, 4}},
+			{"from and to", storage.AuditBlockQuery{From: base.Add(15 * time.Second), To: base.Add(31 * time.Second)}, []int64{4, 7, 10}},
+			{"none", storage.AuditBlockQuery{AfterSeq: 15}, nil},
 		} {
-			got, err := at.ListAudit(ctx, tc.q)
+			got, err := at.ListAuditBlocks(ctx, tc.q)
 			if err != nil {
 				return err
 			}
-			if diff := cmp.Diff(tc.want, seqs(got)); diff != "" {
+			if diff := cmp.Diff(tc.want, firsts(got)); diff != "" {
 				t.Errorf("%s (-want +got):\n%s", tc.name, diff)
 			}
 		}
