@@ -76,6 +76,9 @@ type PolicyCreate struct {
 type PrincipalCreate struct {
 	Kind PrincipalKind
 	Name string
+	// Admin makes an admin principal, which may do everything in its
+	// organization; only an admin may create one.
+	Admin bool
 }
 
 // APIKeyCreate describes a new API key.
@@ -93,16 +96,49 @@ type APIKeySecret struct {
 	SecretKey string
 }
 
-// IAMService manages projects, principals, API keys and policies. Callers
-// need an admin principal or IAMManager on all projects of the organization.
+// OrganizationCreated is a new organization with its project "default" and
+// the credentials of its admin principal, whose secret key is shown this
+// once.
+type OrganizationCreated struct {
+	Organization     *Organization
+	ProjectID        string
+	AdminPrincipalID string
+	AccessKey        string
+	SecretKey        string
+}
+
+// OrganizationService manages organizations. The organization a store was
+// bootstrapped with is the system organization, and its admin principals
+// are operators: they see every organization and create new ones. Other
+// callers that manage IAM see only their own organization; the others do
+// not exist for them.
+type OrganizationService interface {
+	// CreateOrganization creates an organization with its project
+	// "default", an admin principal "admin" and an API key for it, all at
+	// once. Returns EINVALID, ECONFLICT (a taken name), EFORBIDDEN (not an
+	// operator).
+	CreateOrganization(ctx context.Context, name string) (*OrganizationCreated, error)
+	// GetOrganization returns EINVALID, ENOTFOUND, EFORBIDDEN.
+	GetOrganization(ctx context.Context, id string) (*Organization, error)
+	// ListOrganizations returns the organizations the caller may see, oldest
+	// first. Returns EFORBIDDEN.
+	ListOrganizations(ctx context.Context) ([]*Organization, error)
+}
+
+// IAMService manages organizations, projects, principals, API keys and
+// policies. Callers need an admin principal or IAMManager on all projects
+// of the organization.
 type IAMService interface {
+	OrganizationService
+
 	// CreateProject returns EINVALID, ECONFLICT, EFORBIDDEN.
 	CreateProject(ctx context.Context, name string) (*Project, error)
 	// ListProjects returns the projects of the caller's organization that
 	// it may see.
 	ListProjects(ctx context.Context) ([]*Project, error)
 
-	// CreatePrincipal returns EINVALID, EFORBIDDEN.
+	// CreatePrincipal returns EINVALID, EFORBIDDEN (an admin principal asked
+	// by a caller that is not an admin).
 	CreatePrincipal(ctx context.Context, in PrincipalCreate) (*Principal, error)
 	// GetPrincipal returns EINVALID, ENOTFOUND, EFORBIDDEN.
 	GetPrincipal(ctx context.Context, id string) (*Principal, error)

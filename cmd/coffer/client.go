@@ -41,6 +41,7 @@ Commands:
   create    add a version to a secret
   list      list the versions of a secret
   access    write a version's value to standard output
+  accessed  list the versions of a secret with when each was last read
   enable    make a version accessible again
   disable   make a version inaccessible
   delete    delete a version (it can be restored for 7 days)
@@ -83,7 +84,7 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 	case "version":
 		return group("version", versionUsage, args[1:], map[string]cmdFunc{
 			"create": cmdVersionCreate, "list": cmdVersionList, "access": cmdVersionAccess,
-			"enable": cmdVersionEnable, "disable": cmdVersionDisable, "delete": cmdVersionDelete,
+			"enable": cmdVersionEnable, "disable": cmdVersionDisable, "delete": cmdVersionDelete, "accessed": cmdVersionAccessed,
 		})
 	}
 	return nil, nil, &usageError{msg: fmt.Sprintf("unknown command %q", args[0]), help: "coffer -h"}

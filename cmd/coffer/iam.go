@@ -13,8 +13,9 @@ import (
 const iamUsage = `Usage: coffer iam GROUP COMMAND [flags]
 
 Groups and commands:
+  org        list | get ID | create NAME
   project    list | create NAME
-  principal  list | create --kind user|application --name NAME | get ID | delete ID
+  principal  list | create --kind user|application --name NAME [--admin] | get ID | delete ID
   key        list [--principal ID] | create --principal ID [--project ID] [--expires 720h]
              | disable ACCESS_KEY | enable ACCESS_KEY | delete ACCESS_KEY
   policy     list [--principal ID] | create --principal ID (--project ID | --all-projects)
@@ -24,7 +25,10 @@ Permission sets: SecretManagerFullAccess, SecretManagerReadOnly (metadata,
 never values), SecretManagerSecretAccess (values), SecretManagerSecretCreate,
 SecretManagerSecretDelete, IAMManager, AuditReader, KeyManager.
 
-These commands need an admin key, or IAMManager on all projects. Run
+These commands need an admin key, or IAMManager on all projects. Only an
+admin may create an admin principal. Admins of the system organization (the
+one the first start created) are operators: they see every organization and
+create new ones; everyone else sees only their own. Run
 "coffer iam GROUP COMMAND -h" for a command's flags.
 `
 
@@ -38,6 +42,7 @@ func iamCommand(args []string) (cmdFunc, []string, error) {
 		return nil, nil, &usageError{msg: `missing group after "iam"`, help: "coffer iam -h"}
 	}
 	groups := map[string]map[string]cmdFunc{
+		"org":       {"list": cmdIAMOrgList, "get": cmdIAMOrgGet, "create": cmdIAMOrgCreate},
 		"project":   {"list": cmdIAMProjectList, "create": cmdIAMProjectCreate},
 		"principal": {"list": cmdIAMPrincipalList, "create": cmdIAMPrincipalCreate, "get": cmdIAMPrincipalGet, "delete": cmdIAMPrincipalDelete},
 		"key": {"list": cmdIAMKeyList, "create": cmdIAMKeyCreate, "disable": cmdIAMKeyDisable,
@@ -83,6 +88,78 @@ func printOut(e *env, f *flagSet, v any, fn func(w *tabwriter.Writer)) error {
 	w := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	fn(w)
 	return w.Flush()
+}
+
+type orgOut struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func printOrgs(e *env, f *flagSet, v any, orgs []orgOut) error {
+	return printOut(e, f, v, func(w *tabwriter.Writer) {
+		fmt.Fprintln(w, "ID\tNAME\tCREATED")
+		for _, o := range orgs {
+			fmt.Fprintf(w, "%s\t%s\t%s\n", o.ID, o.Name, o.CreatedAt.UTC().Format(time.RFC3339))
+		}
+	})
+}
+
+func cmdIAMOrgList(ctx context.Context, e *env, args []string) error {
+	f := e.flags("iam org list", "", "List the organizations you may see: all of them for an operator, else your own.", true)
+	_, a, err := iamCall(e, f, args, 0, "")
+	if err != nil {
+		return err
+	}
+	var out struct {
+		Organizations []orgOut `json:"organizations"`
+	}
+	if err := a.call(ctx, http.MethodGet, "/organizations", nil, &out); err != nil {
+		return callError("list organizations", err)
+	}
+	return printOrgs(e, f, out.Organizations, out.Organizations)
+}
+
+func cmdIAMOrgGet(ctx context.Context, e *env, args []string) error {
+	f := e.flags("iam org get", "ID", "Show an organization.", true)
+	pos, a, err := iamCall(e, f, args, 1, "ID")
+	if err != nil {
+		return err
+	}
+	var o orgOut
+	if err := a.call(ctx, http.MethodGet, "/organizations/"+url.PathEscape(pos[0]), nil, &o); err != nil {
+		return callError("get organization", err)
+	}
+	return printOrgs(e, f, o, []orgOut{o})
+}
+
+// orgCreatedOut is a new organization with the API key of its admin.
+type orgCreatedOut struct {
+	Organization     orgOut `json:"organization"`
+	ProjectID        string `json:"project_id"`
+	AdminPrincipalID string `json:"admin_principal_id"`
+	AccessKey        string `json:"access_key"`
+	SecretKey        string `json:"secret_key"`
+}
+
+func cmdIAMOrgCreate(ctx context.Context, e *env, args []string) error {
+	f := e.flags("iam org create", "NAME", `
+Create an organization with its project "default" and an admin principal
+"admin"; operators only. The admin's secret key is printed this once: give
+it to the organization's administrator.`, true)
+	pos, a, err := iamCall(e, f, args, 1, "NAME")
+	if err != nil {
+		return err
+	}
+	var o orgCreatedOut
+	if err := a.call(ctx, http.MethodPost, "/organizations", map[string]string{"name": pos[0]}, &o); err != nil {
+		return callError("create organization", err)
+	}
+	return printOut(e, f, o, func(w *tabwriter.Writer) {
+		fmt.Fprintf(w, "organization\t%s\nname\t%s\nproject\t%s\nadmin\t%s\naccess key\t%s\nsecret key\t%s\n",
+			o.Organization.ID, o.Organization.Name, o.ProjectID, o.AdminPrincipalID, o.AccessKey, o.SecretKey)
+		fmt.Fprintln(w, "\nThe secret key is shown this once: store it now.")
+	})
 }
 
 type projectOut struct {
@@ -158,9 +235,13 @@ func cmdIAMPrincipalList(ctx context.Context, e *env, args []string) error {
 }
 
 func cmdIAMPrincipalCreate(ctx context.Context, e *env, args []string) error {
-	f := e.flags("iam principal create", "--kind user|application --name NAME", "Create a principal; it has no rights until a policy grants some.", true)
+	f := e.flags("iam principal create", "--kind user|application --name NAME [--admin]", `
+Create a principal; it has no rights until a policy grants some, unless it
+is an admin, which may do everything in the organization. Only an admin may
+create an admin.`, true)
 	kind := f.String("kind", "application", "user or application")
 	name := f.String("name", "", "the principal's name (required)")
+	adm := f.Bool("admin", false, "make an admin principal")
 	_, a, err := iamCall(e, f, args, 0, "")
 	if err != nil {
 		return err
@@ -169,7 +250,7 @@ func cmdIAMPrincipalCreate(ctx context.Context, e *env, args []string) error {
 		return f.usageErrorf("--name is required")
 	}
 	var p principalOut
-	if err := a.call(ctx, http.MethodPost, "/principals", map[string]string{"kind": *kind, "name": *name}, &p); err != nil {
+	if err := a.call(ctx, http.MethodPost, "/principals", map[string]any{"kind": *kind, "name": *name, "admin": *adm}, &p); err != nil {
 		return callError("create principal", err)
 	}
 	return printPrincipals(e, f, p, []principalOut{p})

@@ -125,3 +125,59 @@ func TestIAMProjects(t *testing.T) {
 	c.fail(2, "iam", "policy", "create", "--principal", p.ID, "--all-projects", "--project", pr.ID, "--sets", "x")
 	mustContain(t, c.fail(1, "iam", "policy", "create", "--principal", p.ID, "--sets", "Nope"), "unknown permission set")
 }
+
+// TestIAMOrganizations: the bootstrap admin, an operator, creates an
+// organization with coffer iam org create; its admin key, printed once,
+// works at once and sees only its own organization. Admin principals are
+// created with --admin, by admins only.
+func TestIAMOrganizations(t *testing.T) {
+	t.Parallel()
+	c, n := newCLI(t)
+	mustContain(t, c.ok("iam", "org", "list"), "default", n.Creds.OrganizationID)
+	o := decode[orgCreatedOut](t, c.ok("iam", "org", "create", "acme", "--json"))
+	if o.Organization.ID == "" || o.Organization.Name != "acme" || o.ProjectID == "" ||
+		!strings.HasPrefix(o.AccessKey, "SCW") || o.SecretKey == "" || o.AdminPrincipalID == "" {
+		t.Fatalf("org create: %+v", o)
+	}
+	mustContain(t, c.ok("iam", "org", "create", "beta"), "secret key", "shown this once")
+	mustContain(t, c.fail(1, "iam", "org", "create", "acme"), "409")
+	list := decode[[]orgOut](t, c.ok("iam", "org", "list", "--json"))
+	if len(list) != 3 || list[0].ID != n.Creds.OrganizationID || list[1].ID != o.Organization.ID {
+		t.Fatalf("org list: %+v", list)
+	}
+	if got := decode[orgOut](t, c.ok("iam", "org", "get", o.Organization.ID, "--json")); got != o.Organization {
+		t.Fatalf("org get: %+v, want %+v", got, o.Organization)
+	}
+	c.fail(2, "iam", "org", "create")
+	c.fail(2, "iam", "org", "get")
+
+	// The new organization's admin works in its own project and sees
+	// nothing else.
+	acme := c.with("COFFER_TOKEN", o.SecretKey, "COFFER_PROJECT", o.ProjectID)
+	acme.ok("secret", "create", "--name", "db")
+	acme.ok("version", "create", "--secret", "/db", "--data", "acme-canary")
+	if out := acme.ok("get", "/db"); out != "acme-canary" {
+		t.Fatalf("get: %q", out)
+	}
+	orgs := decode[[]orgOut](t, acme.ok("iam", "org", "list", "--json"))
+	if len(orgs) != 1 || orgs[0].ID != o.Organization.ID {
+		t.Fatalf("org list, new admin: %+v", orgs)
+	}
+	mustContain(t, acme.fail(1, "iam", "org", "get", n.Creds.OrganizationID), "404")
+	mustContain(t, acme.fail(1, "iam", "org", "create", "nested"), "403")
+
+	// --admin: an admin creates an admin; an IAM manager may not.
+	a := decode[principalOut](t, acme.ok("iam", "principal", "create", "--kind", "user", "--name", "ops", "--admin", "--json"))
+	if !a.Admin {
+		t.Fatalf("principal create --admin: %+v", a)
+	}
+	p := decode[principalOut](t, acme.ok("iam", "principal", "create", "--name", "deployer", "--json"))
+	acme.ok("iam", "policy", "create", "--principal", p.ID, "--all-projects", "--sets", "IAMManager")
+	k := decode[keyOut](t, acme.ok("iam", "key", "create", "--principal", p.ID, "--json"))
+	mgr := acme.with("COFFER_TOKEN", k.SecretKey)
+	mustContain(t, mgr.fail(1, "iam", "principal", "create", "--name", "boss", "--admin"), "403")
+	mustNotContain(t, acme.ok("iam", "principal", "list"), "boss")
+	mustContain(t, mgr.ok("iam", "org", "list"), "acme")
+	mustContain(t, mgr.fail(1, "iam", "org", "create", "rogue"), "403")
+	mustNotContain(t, c.ok("iam", "org", "list"), "rogue")
+}

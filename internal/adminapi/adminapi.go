@@ -58,6 +58,7 @@ func (h *Handler) Register(mux *http.ServeMux) {
 	mux.Handle("POST "+Prefix+"/certificates", h.wrap(h.issueCertificate))
 	mux.Handle("DELETE "+Prefix+"/certificates/{serial}", h.wrap(h.revokeCertificate))
 	h.registerAudit(mux)
+	h.registerVersions(mux)
 	h.registerIAM(mux)
 	mux.Handle(Prefix+"/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}

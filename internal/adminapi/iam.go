@@ -32,9 +32,10 @@ func buildVersion() string {
 	return "(devel)"
 }
 
-// registerIAM mounts the routes of projects, principals, API keys,
-// policies, the system description and the OpenAPI document.
+// registerIAM mounts the routes of organizations, projects, principals,
+// API keys, policies, the system description and the OpenAPI document.
 func (h *Handler) registerIAM(mux *http.ServeMux) {
+	h.registerOrganizations(mux)
 	mux.Handle("GET "+Prefix+"/system", h.wrap(h.getSystem))
 	mux.Handle("GET "+Prefix+"/openapi.json", h.wrap(h.getOpenAPI))
 	mux.Handle("GET "+Prefix+"/projects", h.wrap(h.listProjects))
@@ -114,10 +115,12 @@ type PrincipalJSON struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-// CreatePrincipalRequest asks for a principal.
+// CreatePrincipalRequest asks for a principal; only an admin may ask for
+// an admin principal.
 type CreatePrincipalRequest struct {
-	Kind string `json:"kind"`
-	Name string `json:"name"`
+	Kind  string `json:"kind"`
+	Name  string `json:"name"`
+	Admin bool   `json:"admin"`
 }
 
 func toPrincipal(p *coffer.Principal) PrincipalJSON {
@@ -142,7 +145,7 @@ func (h *Handler) createPrincipal(w http.ResponseWriter, r *http.Request) error 
 	if err := decode(r.Body, &req); err != nil {
 		return err
 	}
-	p, err := h.svc.CreatePrincipal(r.Context(), coffer.PrincipalCreate{Kind: coffer.PrincipalKind(req.Kind), Name: req.Name})
+	p, err := h.svc.CreatePrincipal(r.Context(), coffer.PrincipalCreate{Kind: coffer.PrincipalKind(req.Kind), Name: req.Name, Admin: req.Admin})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,10 @@ var routes = []route{
 	{"DELETE", "/certificates/{serial}", "Revoke a client certificate", "", 204},
 	{"GET", "/audit", "List audit records", "", 200},
 	{"GET", "/audit/verify", "Verify the audit chain", "", 200},
+	{"GET", "/secrets/{secret_id}/versions", "List a secret's versions with when each was last accessed", "", 200},
+	{"GET", "/organizations", "List the organizations the caller may see: all for an operator, else its own", "", 200},
+	{"POST", "/organizations", "Create an organization with its project, admin principal and API key (operators only); the secret key is shown once", "CreateOrganizationRequest", 201},
+	{"GET", "/organizations/{id}", "Get an organization the caller may see", "", 200},
 	{"GET", "/projects", "List the projects the caller may see", "", 200},
 	{"POST", "/projects", "Create a project", "CreateProjectRequest", 201},
 	{"GET", "/principals", "List the organization's principals", "", 200},
@@ -42,12 +46,13 @@ var routes = []route{
 
 // schemas are the request bodies the document names.
 var schemas = map[string]map[string]string{
-	"IssueRequest":           {"principal_id": "string", "project_id": "string", "ttl": "string"},
-	"CreateProjectRequest":   {"name": "string"},
-	"CreatePrincipalRequest": {"kind": "string", "name": "string"},
-	"CreateAPIKeyRequest":    {"principal_id": "string", "default_project_id": "string", "description": "string", "expires_at": "string"},
-	"UpdateAPIKeyRequest":    {"disabled": "boolean"},
-	"CreatePolicyRequest":    {"principal_id": "string", "project_id": "string", "path_prefix": "string", "permission_sets": "array"},
+	"IssueRequest":              {"principal_id": "string", "project_id": "string", "ttl": "string"},
+	"CreateProjectRequest":      {"name": "string"},
+	"CreateOrganizationRequest": {"name": "string"},
+	"CreatePrincipalRequest":    {"kind": "string", "name": "string", "admin": "boolean"},
+	"CreateAPIKeyRequest":       {"principal_id": "string", "default_project_id": "string", "description": "string", "expires_at": "string"},
+	"UpdateAPIKeyRequest":       {"disabled": "boolean"},
+	"CreatePolicyRequest":       {"principal_id": "string", "project_id": "string", "path_prefix": "string", "permission_sets": "array"},
 }
 
 // openAPI returns the OpenAPI 3 document of the admin API.

@@ -19,7 +19,9 @@ func errExpired(v *storage.Version) error {
 // AccessVersion returns a version with its data. Most reads are one read
 // transaction. A version that expires once accessed, or whose expiry has
 // passed, is handled in a write transaction so that its policy fires exactly
-// once, before any data leaves.
+// once, before any data leaves. Every read that hands out data is noted for
+// the version's accessed_at (accessed.go), which is written later, in
+// batches: this is the one door through which every dialect reads data.
 func (e *Engine) AccessVersion(ctx context.Context, secretID string, rev coffer.Revision) (*coffer.Secret, *coffer.Version, coffer.Payload, error) {
 	c, err := caller(ctx)
 	if err != nil {
@@ -50,9 +52,14 @@ func (e *Engine) AccessVersion(ctx context.Context, secretID string, rev coffer.
 		return nil, nil, nil, err
 	}
 	if slow {
-		return e.accessEphemeral(ctx, c, secretID, rev)
+		s, v, data, err := e.accessEphemeral(ctx, c, secretID, rev)
+		if err == nil {
+			e.recordAccess(s.ID, v.Revision, now)
+		}
+		return s, v, data, err
 	}
 	v.Data = nil
+	e.recordAccess(s.ID, v.Revision, now)
 	return s, &v.Version, data, nil
 }
 

@@ -27,48 +27,31 @@ type Credentials struct {
 
 // Bootstrap creates, on a store's first start, the organization "default",
 // its project "default" with its protection key, an admin principal and an
-// API key for it, all in one transaction. On a store that was bootstrapped
-// before it does nothing and returns nil credentials. Nodes that start
-// together on one empty store take turns: the transaction reads the
-// bootstrapped mark with GetMeta, which inside Update locks the name until
-// the transaction ends, so exactly one creates the organization and the
-// others find the mark it committed.
+// API key for it, all in one transaction, and records that organization as
+// the system organization, whose admins are operators (see
+// CreateOrganization). On a store that was bootstrapped before it creates
+// nothing and returns nil credentials; it only records the system
+// organization of a store bootstrapped before that existed (see
+// recordSystemOrganization). Nodes that start together on one empty store
+// take turns: the transaction reads the bootstrapped mark with GetMeta,
+// which inside Update locks the name until the transaction ends, so exactly
+// one creates the organization and the others find the mark it committed.
 func (e *Engine) Bootstrap(ctx context.Context) (*Credentials, error) {
 	var creds *Credentials
 	err := e.update(ctx, func(tx storage.Tx) error {
 		if _, err := tx.GetMeta(ctx, metaBootstrapped); err == nil {
-			return nil
+			return recordSystemOrganization(ctx, tx)
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return err
 		}
-		now := e.Now()
-		org := &coffer.Organization{ID: uuid.NewString(), Name: "default", CreatedAt: now}
-		if err := tx.CreateOrganization(ctx, org); err != nil {
-			return err
-		}
-		proj := &coffer.Project{
-			ID: uuid.NewString(), OrganizationID: org.ID, Name: "default",
-			Settings:  coffer.ProjectSettings{MaxVersions: coffer.DefaultMaxVersions},
-			CreatedAt: now, UpdatedAt: now,
-		}
-		if err := tx.CreateProject(ctx, proj); err != nil {
-			return err
-		}
-		if _, err := e.keyring.EnsureDefaultKey(ctx, tx, proj.ID); err != nil {
-			return err
-		}
-		admin := &coffer.Principal{
-			ID: uuid.NewString(), OrganizationID: org.ID, Kind: coffer.PrincipalUser,
-			Name: "admin", Admin: true, CreatedAt: now,
-		}
-		if err := tx.CreatePrincipal(ctx, admin); err != nil {
-			return err
-		}
-		c, err := e.createAPIKey(ctx, tx, admin, proj.ID, "bootstrap admin key")
+		org, _, c, err := e.seedOrganization(ctx, tx, "default", "bootstrap admin key")
 		if err != nil {
 			return err
 		}
-		if err := tx.PutMeta(ctx, metaBootstrapped, []byte(now.Format("2006-01-02T15:04:05.000000Z"))); err != nil {
+		if err := tx.PutMeta(ctx, metaSystemOrganization, []byte(org.ID)); err != nil {
+			return err
+		}
+		if err := tx.PutMeta(ctx, metaBootstrapped, []byte(e.Now().Format("2006-01-02T15:04:05.000000Z"))); err != nil {
 			return err
 		}
 		creds = c

@@ -83,6 +83,10 @@ type Engine struct {
 
 	// ca is coffer's certificate authority, loaded by EnsureCA.
 	ca atomic.Pointer[ca.CA]
+
+	// accessed holds access times until FlushAccessTimes (accessed.go).
+	accessed      accessTracker
+	accessFlushMu sync.Mutex
 }
 
 var (

@@ -135,7 +135,9 @@ func (e *Engine) ListProjects(ctx context.Context) ([]*coffer.Project, error) {
 }
 
 // CreatePrincipal creates a user or an application of the caller's
-// organization, without rights. Returns EINVALID, EFORBIDDEN.
+// organization, without rights unless it is an admin principal, which only
+// an admin may create: an IAM manager cannot make itself an administrator
+// (see guardAdmin). Returns EINVALID, EFORBIDDEN.
 func (e *Engine) CreatePrincipal(ctx context.Context, in coffer.PrincipalCreate) (*coffer.Principal, error) {
 	if in.Kind != coffer.PrincipalUser && in.Kind != coffer.PrincipalApplication {
 		return nil, coffer.Invalid("kind", coffer.ReasonConstraint, "kind must be user or application")
@@ -147,7 +149,10 @@ func (e *Engine) CreatePrincipal(ctx context.Context, in coffer.PrincipalCreate)
 	err := e.iam(ctx, true, func(c *coffer.Caller, tx storage.Tx, _ storage.IAMTx) error {
 		p = &coffer.Principal{
 			ID: uuid.NewString(), OrganizationID: c.Principal.OrganizationID,
-			Kind: in.Kind, Name: in.Name, CreatedAt: e.Now(),
+			Kind: in.Kind, Name: in.Name, Admin: in.Admin, CreatedAt: e.Now(),
+		}
+		if err := guardAdmin(c, p); err != nil {
+			return err
 		}
 		return tx.CreatePrincipal(ctx, p)
 	})

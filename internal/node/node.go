@@ -67,6 +67,9 @@ type Config struct {
 	MaxBodySize int64
 	// JobInterval is how often background jobs run; 10 s when 0.
 	JobInterval time.Duration
+	// AccessFlushInterval is how often this node writes the access times
+	// of the versions it served (accessed.go); 10 s when 0.
+	AccessFlushInterval time.Duration
 	// NoAudit turns the audit trail off (benchmarks compare with it).
 	NoAudit bool
 	// LeaseTTL is how long the jobs lease lasts without renewal, so how
@@ -99,6 +102,7 @@ type Node struct {
 	root      *seal.Root
 	keyring   *keyring.Keyring
 	scheduler *scheduler.Scheduler
+	flusher   *accessFlusher
 	audit     *audit.Writer
 	listener  *listener
 	log       *slog.Logger
@@ -132,6 +136,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	if cfg.JobInterval <= 0 {
 		cfg.JobInterval = 10 * time.Second
+	}
+	if cfg.AccessFlushInterval <= 0 {
+		cfg.AccessFlushInterval = 10 * time.Second
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
@@ -225,6 +232,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Audit:     n.auditWriter(cfg),
 	})
 	n.scheduler = newScheduler(cfg, n.store, n.Engine)
+	n.flusher = startAccessFlusher(n.Engine, cfg.AccessFlushInterval, cfg.Logger)
 	return n, nil
 }
 
@@ -249,11 +257,13 @@ func (n *Node) StartJobs() { n.scheduler.Open() }
 func (n *Node) JobStatus() scheduler.Status { return n.scheduler.Status() }
 
 // Close stops the server (waiting until ctx ends for requests under way),
-// the jobs, releasing their lease to another node, and closes the store.
+// the jobs, releasing their lease to another node, writes the access times
+// not yet written, and closes the store.
 // The root key is wiped from memory.
 func (n *Node) Close(ctx context.Context) error {
 	err := n.Server.Close(ctx)
 	n.scheduler.Close()
+	n.flusher.close(false)
 	if cerr := n.closeStores(); err == nil {
 		err = cerr
 	}
@@ -268,6 +278,7 @@ func (n *Node) Crash() error {
 	cancel()
 	n.scheduler.Abandon()
 	err := n.Server.Close(ctx)
+	n.flusher.close(true)
 	if cerr := n.closeStores(); err == nil || errors.Is(err, context.Canceled) {
 		err = cerr
 	}

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Meta", testMeta},
 		{"MetaLock", testMetaLock},
 		{"Organization", testOrganization},
+		{"ListOrganizations", testListOrganizations},
 		{"Project", testProject},
 		{"UpdateProject", testUpdateProject},
 		{"Principal", testPrincipal},
@@ -61,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"IAM", testIAM},
 		{"ListSecretsPathPrefixes", testListSecretsPathPrefixes},
 		{"Audit", testAudit},
+		{"TouchVersions", testTouchVersions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
