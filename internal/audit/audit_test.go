@@ -210,3 +210,69 @@ func TestHash(t *testing.T) {
 		}
 	}
 }
+
+// TestWriterWaitsForAnnouncedRecords writes records one by one, each after
+// the previous one had time to commit: unannounced, each commits alone;
+// announced, the writer waits for them and a batch commits once it holds
+// half of the records under way.
+func TestWriterWaitsForAnnouncedRecords(t *testing.T) {
+	const n = 6
+	run := func(announce bool) int64 {
+		s := &countingStore{Store: openStore(t)}
+		w := audit.NewWriter(audit.Config{Store: s, MaxWait: time.Minute})
+		w.Open()
+		defer w.Close()
+		releases := make([]func(), n)
+		for i := range releases {
+			releases[i] = func() {}
+			if announce {
+				releases[i] = w.Expect()
+			}
+		}
+		var wg sync.WaitGroup
+		for i := range n {
+			releases[i]()
+			wg.Go(func() {
+				if err := w.Write(t.Context(), newRecord(i)); err != nil {
+					t.Error(err)
+				}
+			})
+			time.Sleep(20 * time.Millisecond)
+		}
+		wg.Wait()
+		if v := verify(t, s); !v.OK || v.Records != n {
+			t.Fatalf("verify: %+v", v)
+		}
+		return s.updates.Load()
+	}
+	if got := run(false); got != n {
+		t.Errorf("unannounced: %d commits for %d records, want one each", got, n)
+	}
+	// Records under way 6, 5, 4...: commits after records 3, 5 and 6.
+	if got := run(true); got != 3 {
+		t.Errorf("announced: %d commits for %d records, want 3", got, n)
+	}
+}
+
+// TestWriterMaxWait announces a record that never comes: a record written
+// meanwhile waits at most MaxWait.
+func TestWriterMaxWait(t *testing.T) {
+	s := openStore(t)
+	w := audit.NewWriter(audit.Config{Store: s, MaxWait: 20 * time.Millisecond})
+	w.Open()
+	defer w.Close()
+	defer w.Expect()() // announced, never written until the test ends
+	release := w.Expect()
+	release()
+	release() // idempotent: the announcement is withdrawn once
+	done := make(chan error, 1)
+	go func() { done <- w.Write(t.Context(), newRecord(1)) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a record waited for an announced record that never came past MaxWait")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-dev/coffer"
@@ -18,6 +19,7 @@ var ErrClosed = errors.New("audit: writer closed")
 const (
 	DefaultMaxBatch      = 512
 	DefaultCommitTimeout = 10 * time.Second
+	DefaultMaxWait       = 500 * time.Microsecond
 )
 
 // Config configures a Writer.
@@ -27,7 +29,10 @@ type Config struct {
 	MaxBatch int
 	// CommitTimeout bounds one transaction.
 	CommitTimeout time.Duration
-	Now           func() time.Time
+	// MaxWait bounds how long a batch waits for the records announced by
+	// Expect before it commits without them.
+	MaxWait time.Duration
+	Now     func() time.Time
 }
 
 // Writer appends records to the trail with group commit. Open starts its
@@ -38,6 +43,9 @@ type Writer struct {
 	open  bool
 	queue chan *pending
 	done  chan struct{}
+	// expected counts the records announced by Expect and not yet
+	// released: requests under way that will write one soon.
+	expected atomic.Int64
 }
 
 type pending struct {
@@ -52,6 +60,9 @@ func NewWriter(cfg Config) *Writer {
 	}
 	if cfg.CommitTimeout <= 0 {
 		cfg.CommitTimeout = DefaultCommitTimeout
+	}
+	if cfg.MaxWait <= 0 {
+		cfg.MaxWait = DefaultMaxWait
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -109,11 +120,27 @@ func (w *Writer) Write(ctx context.Context, rec *coffer.AuditRecord) error {
 	return <-p.err
 }
 
+// Expect announces a record that a request under way will Write soon. A
+// batch waits, up to Config.MaxWait, while announced records are missing
+// from it: one commit then carries the records of all the requests under
+// way, where committing whatever happened to be queued would cost one
+// commit (and one fsync) for every few records. The request calls release
+// just before it calls Write, or when it will not write; release may be
+// called more than once.
+func (w *Writer) Expect() (release func()) {
+	w.expected.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { w.expected.Add(-1) }) }
+}
+
 func (w *Writer) run(queue <-chan *pending, done chan<- struct{}) {
 	defer close(done)
 	batch := make([]*pending, 0, w.cfg.MaxBatch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for p := range queue {
 		batch = append(batch[:0], p)
+		waiting := false
 	fill:
 		for len(batch) < w.cfg.MaxBatch {
 			select {
@@ -122,9 +149,33 @@ func (w *Writer) run(queue <-chan *pending, done chan<- struct{}) {
 					break fill
 				}
 				batch = append(batch, q)
+				continue
 			default:
+			}
+			// The queue is empty. While more records are announced than
+			// the batch holds, wait for them, once, for at most MaxWait:
+			// the batch commits once it holds at least half of the records
+			// under way, so that the others are computed while it commits.
+			if w.expected.Load() <= int64(len(batch)) {
+				break
+			}
+			if !waiting {
+				waiting = true
+				timer.Reset(w.cfg.MaxWait)
+			}
+			select {
+			case q, ok := <-queue:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, q)
+			case <-timer.C:
+				waiting = false
 				break fill
 			}
+		}
+		if waiting {
+			timer.Stop()
 		}
 		err := w.commit(batch)
 		for _, q := range batch {

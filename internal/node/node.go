@@ -230,6 +230,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		TLSConfig: tlsConfig,
 		CertAuth:  n.Engine.AuthenticateCertificate,
 		Audit:     n.auditWriter(cfg),
+		// After auditWriter, which it reads (calls run left to right).
+		AuditExpect: n.auditExpect(),
 	})
 	n.scheduler = newScheduler(cfg, n.store, n.Engine)
 	n.flusher = startAccessFlusher(n.Engine, cfg.AccessFlushInterval, cfg.Logger)
@@ -344,6 +346,14 @@ type okmsDialect struct {
 func (d okmsDialect) Register(mux *http.ServeMux) {
 	d.Handler.Register(mux)
 	d.vault.Mount(mux, okms.VaultPrefix, okms.Project)
+}
+
+// auditExpect returns the writer's Expect, or nil when the trail is off.
+func (n *Node) auditExpect() func() (release func()) {
+	if n.audit == nil {
+		return nil
+	}
+	return n.audit.Expect
 }
 
 // auditWriter starts the writer of the audit trail and returns what the

@@ -36,6 +36,13 @@ func (s *Server) owner(p string) *namedDialect {
 // secret values, is zeroed once sent.
 func (s *Server) serveAudited(w http.ResponseWriter, r *http.Request, next http.Handler, d *namedDialect, start time.Time) {
 	ctx := r.Context()
+	// Announce the record (see Config.AuditExpect); release is idempotent,
+	// and also runs if the handler aborts the request.
+	release := func() {}
+	if s.cfg.AuditExpect != nil {
+		release = s.cfg.AuditExpect()
+	}
+	defer release()
 	id := coffer.RequestIDFromContext(ctx)
 	entry := &coffer.AuditEntry{}
 	entry.SetCaller(coffer.CallerFromContext(ctx))
@@ -51,6 +58,7 @@ func (s *Server) serveAudited(w http.ResponseWriter, r *http.Request, next http.
 	if rec.Outcome != coffer.AuditOK {
 		rec.ErrorCode = entry.ErrorCode()
 	}
+	release()
 	if err := s.cfg.Audit(ctx, rec); err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "audit record not written: the request fails", "request_id", id, "error", err)
 		s.writeInternalError(w, r, d.Dialect)

@@ -73,6 +73,12 @@ type Config struct {
 	// handler's response is held until Audit returns nil, and replaced by
 	// a 500 in the dialect's format when it fails. See audit.go.
 	Audit func(ctx context.Context, rec *coffer.AuditRecord) error
+	// AuditExpect, when set, is called as an audited request starts, to
+	// announce the record it will write: a group-committing writer can
+	// then wait for the records of the requests under way and commit them
+	// together. The request calls release just before Audit, or when it
+	// ends without writing.
+	AuditExpect func() (release func())
 }
 
 // Server serves coffer over HTTP.

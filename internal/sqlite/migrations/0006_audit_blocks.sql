@@ -21,5 +21,7 @@ CREATE TABLE audit_blocks (
 	max_time  INTEGER NOT NULL,
 	data      BLOB NOT NULL
 );
-CREATE INDEX audit_blocks_last_seq ON audit_blocks (last_seq);
-CREATE INDEX audit_blocks_max_time ON audit_blocks (max_time);
+-- No other index: each would cost every group commit a page write. Seq
+-- cursors find their first block through the primary key (see
+-- internal/storage/sqltext); time bounds filter the rows the cursor
+-- walks, reading each block's bounds, never its records.

@@ -46,6 +46,10 @@ func ListAuditBlocks(q storage.AuditBlockQuery, ph Placeholder) (string, []any) 
 		where = append(where, cond+" "+ph(len(args)))
 	}
 	if q.AfterSeq > 0 {
+		// The blocks from the one that holds AfterSeq+1, found through
+		// the primary key, whose last_seq is past AfterSeq.
+		args = append(args, q.AfterSeq+1)
+		where = append(where, "first_seq >= coalesce((SELECT max(first_seq) FROM audit_blocks WHERE first_seq <= "+ph(len(args))+"), 0)")
 		add("last_seq >", q.AfterSeq)
 	}
 	if q.BeforeSeq > 0 {
@@ -61,13 +65,10 @@ func ListAuditBlocks(q storage.AuditBlockQuery, ph Placeholder) (string, []any) 
 	if len(where) > 0 {
 		query += ` WHERE ` + strings.Join(where, " AND ")
 	}
-	// Blocks do not overlap, so ordering by last_seq is ordering by
-	// first_seq; it lets an ascending page start from the index on
-	// last_seq, a descending one from the primary key.
 	if q.Desc {
 		query += ` ORDER BY first_seq DESC`
 	} else {
-		query += ` ORDER BY last_seq`
+		query += ` ORDER BY first_seq`
 	}
 	if q.Limit > 0 {
 		args = append(args, q.Limit)
