@@ -114,6 +114,21 @@ type AuditVerification struct {
 	FirstBad int64
 	// Problem says what is wrong with it.
 	Problem string
+	// HeadSeq and HeadHash are the chain's head as the walk read it at its
+	// start: written down somewhere the database's holders cannot reach,
+	// they let a later walk check that the trail up to them was not
+	// rewritten as a whole (coffer audit verify --anchor).
+	HeadSeq  int64
+	HeadHash []byte
+}
+
+// AuditAnchor is a chain head written down outside the database (the
+// HeadSeq and HeadHash of an earlier verification). The chain proves that
+// no record before the head changed since; the anchor proves the chain
+// itself was not rebuilt, as whoever holds the database could do.
+type AuditAnchor struct {
+	Seq  int64
+	Hash []byte
 }
 
 // AuditService reads and checks the audit trail.
@@ -121,9 +136,10 @@ type AuditService interface {
 	// ListAudit returns one page of matching records. Returns
 	// EUNAUTHENTICATED, EFORBIDDEN, EINVALID.
 	ListAudit(ctx context.Context, q AuditQuery) (*AuditPage, error)
-	// VerifyAudit walks the whole chain. Returns EUNAUTHENTICATED,
-	// EFORBIDDEN.
-	VerifyAudit(ctx context.Context) (*AuditVerification, error)
+	// VerifyAudit walks the whole chain and, given an anchor, checks that
+	// the record it names still has its hash. Returns EUNAUTHENTICATED,
+	// EFORBIDDEN, EINVALID.
+	VerifyAudit(ctx context.Context, anchor *AuditAnchor) (*AuditVerification, error)
 }
 
 // AuditEntry collects, while a request runs, what only the layers below the

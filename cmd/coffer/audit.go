@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,7 +14,9 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/adminapi"
+	"github.com/coffer-dev/coffer/internal/node"
 )
 
 const auditUsage = `Usage: coffer audit COMMAND [flags]
@@ -24,9 +28,9 @@ Commands:
 
 Every request that reaches an API leaves one record: who, what, on which
 secret, how it ended. The records form a hash chain; verify walks it on the
-server (GET /coffer/v1/audit/verify), which reads the store directly, and
-names the first record that was altered, removed or reordered. It exits
-with status 1 when the chain is broken.
+server (GET /coffer/v1/audit/verify), or with --offline in the database
+itself, and names the first record that was altered, removed or reordered.
+It exits with status 1 when the chain is broken.
 
 Reading the trail needs the AuditReader permission set (or an admin).
 `
@@ -136,10 +140,22 @@ func parseWhen(s string, now time.Time) (time.Time, error) {
 }
 
 func cmdAuditVerify(ctx context.Context, e *env, args []string) error {
-	f := e.flags("audit verify", "", `
-Check the hash chain of the whole audit trail on the server. Prints the
-number of records checked, or the first record that was altered, removed or
-reordered, and then exits with status 1.`, true)
+	f := e.flags("audit verify", "[--anchor SEQ:HASH] [--offline [--store URL]]", `
+Check the hash chain of the whole audit trail. Prints the number of records
+checked and the chain's head (SEQ:HASH), or the first record that was
+altered, removed or reordered, and then exits with status 1.
+
+Keep the head somewhere the database's holders cannot write (a ticket, a
+log service, paper): a later run with --anchor SEQ:HASH checks that the
+record SEQ still has that hash, which a trail rebuilt as a whole would not.
+
+By default the server walks the chain. With --offline this command reads
+the database itself, with no server, credentials or root key: the SQLite
+database in --data-dir, or the PostgreSQL database of --store (default
+$COFFER_STORE).`, true)
+	offline := f.Bool("offline", false, "read the database directly instead of asking the server")
+	store := f.String("store", e.getenv("COFFER_STORE"), "with --offline: the postgres:// URL of a PostgreSQL store (env COFFER_STORE)")
+	anchorFlag := f.String("anchor", "", "a head printed by an earlier run, SEQ:HASH, that must still be in the chain")
 	pos, err := f.parse(e, args, true)
 	if err != nil {
 		return err
@@ -147,13 +163,38 @@ reordered, and then exits with status 1.`, true)
 	if len(pos) > 0 {
 		return f.usageErrorf("unexpected argument %q", pos[0])
 	}
-	a, err := e.admin(*f.dataDir)
-	if err != nil {
-		return err
+	var anchor *coffer.AuditAnchor
+	if *anchorFlag != "" {
+		if anchor, err = adminapi.ParseAnchor(*anchorFlag); err != nil {
+			return f.usageErrorf("--anchor must be SEQ:HASH, as verify prints the head")
+		}
 	}
 	var v adminapi.AuditVerification
-	if err := a.call(ctx, http.MethodGet, "/audit/verify", nil, &v); err != nil {
-		return callError("verify audit trail", err)
+	if *offline {
+		dataDir := *f.dataDir
+		if dataDir == "" {
+			dataDir = cmp.Or(e.getenv("COFFER_DATA_DIR"), "coffer-data")
+		}
+		got, err := node.VerifyAudit(ctx, node.Config{DataDir: dataDir, Store: *store}, anchor)
+		if err != nil {
+			return err
+		}
+		v = adminapi.AuditVerification{OK: got.OK, Records: got.Records, FirstBad: got.FirstBad, Problem: got.Problem, HeadSeq: got.HeadSeq}
+		if got.HeadSeq > 0 {
+			v.HeadHash = hex.EncodeToString(got.HeadHash)
+		}
+	} else {
+		a, err := e.admin(*f.dataDir)
+		if err != nil {
+			return err
+		}
+		path := "/audit/verify"
+		if *anchorFlag != "" {
+			path += "?" + url.Values{"anchor": {*anchorFlag}}.Encode()
+		}
+		if err := a.call(ctx, http.MethodGet, path, nil, &v); err != nil {
+			return callError("verify audit trail", err)
+		}
 	}
 	switch {
 	case *f.jsonOut:
@@ -164,7 +205,7 @@ reordered, and then exits with status 1.`, true)
 			return exitStatus(1)
 		}
 	case v.OK:
-		fmt.Fprintf(e.stdout, "ok: %d records, the chain is intact\n", v.Records)
+		fmt.Fprintf(e.stdout, "ok: %d records, the chain is intact\nhead: %d:%s\n", v.Records, v.HeadSeq, v.HeadHash)
 	default:
 		return fmt.Errorf("the audit chain is BROKEN at record %d: %s (the %d records before it are intact)",
 			v.FirstBad, clean(v.Problem), v.Records)

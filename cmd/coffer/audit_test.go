@@ -36,7 +36,27 @@ func TestAudit(t *testing.T) {
 	}
 
 	out = c.ok("audit", "verify")
-	mustContain(t, out, "ok: ", "intact")
+	mustContain(t, out, "ok: ", "intact", "head: ")
+	_, anchor, _ := strings.Cut(strings.TrimSpace(out), "head: ")
+
+	// Offline, on the database itself: the same answer, anchor included.
+	offline := []string{"audit", "verify", "--offline", "--data-dir", n.DataDir, "--store", n.Store, "--anchor", anchor}
+	mustContain(t, c.ok(offline...), "ok: ", "intact", "head: ")
+	c.fail(2, "audit", "verify", "--anchor", "12:zz")
+
+	// The whole chain rebuilt with one record changed: it verifies, but
+	// not against the anchor, online or offline.
+	n.SQL(t).RechainAudit(t, func(recs []*coffer.AuditRecord) []*coffer.AuditRecord {
+		recs[0].UserAgent = "someone else"
+		return recs
+	})
+	mustContain(t, c.ok("audit", "verify"), "ok: ", "intact")
+	anchorSeq, _, _ := strings.Cut(anchor, ":")
+	for _, args := range [][]string{{"audit", "verify", "--anchor", anchor}, offline} {
+		if out := c.fail(1, args...); !strings.Contains(out, "BROKEN at record "+anchorSeq+":") || !strings.Contains(out, "anchored") {
+			t.Fatalf("%v after the chain was rebuilt: %q", args, out)
+		}
+	}
 
 	n.SQL(t).RewriteAudit(t, func(recs []*coffer.AuditRecord) []*coffer.AuditRecord {
 		recs[1].PrincipalID = "someone else"

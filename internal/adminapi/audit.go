@@ -1,10 +1,12 @@
 package adminapi
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coffer-dev/coffer"
@@ -58,6 +60,10 @@ type AuditVerification struct {
 	Records  int64  `json:"records"`
 	FirstBad int64  `json:"first_bad,omitempty"`
 	Problem  string `json:"problem,omitempty"`
+	// HeadSeq and HeadHash (hex) are the chain's head the walk started
+	// from: an anchor to keep outside the database.
+	HeadSeq  int64  `json:"head_seq"`
+	HeadHash string `json:"head_hash,omitempty"`
 }
 
 // auditQuery reads the query string: from, to (RFC 3339), principal_id,
@@ -133,10 +139,41 @@ func (h *Handler) listAudit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *Handler) verifyAudit(w http.ResponseWriter, r *http.Request) error {
-	v, err := h.svc.VerifyAudit(r.Context())
+	var anchor *coffer.AuditAnchor
+	if s := r.URL.Query().Get("anchor"); s != "" {
+		a, err := ParseAnchor(s)
+		if err != nil {
+			return err
+		}
+		anchor = a
+	}
+	v, err := h.svc.VerifyAudit(r.Context(), anchor)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, AuditVerification{OK: v.OK, Records: v.Records, FirstBad: v.FirstBad, Problem: v.Problem})
+	out := AuditVerification{OK: v.OK, Records: v.Records, FirstBad: v.FirstBad, Problem: v.Problem, HeadSeq: v.HeadSeq}
+	if v.HeadSeq > 0 {
+		out.HeadHash = hex.EncodeToString(v.HeadHash)
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// ParseAnchor reads an anchor written SEQ:HASH, the hash in hex, as
+// coffer audit verify prints the head.
+func ParseAnchor(s string) (*coffer.AuditAnchor, error) {
+	bad := coffer.Invalid("anchor", coffer.ReasonFormat, "anchor must be SEQ:HASH, the hash in hex")
+	seq, hash, ok := strings.Cut(s, ":")
+	if !ok {
+		return nil, bad
+	}
+	n, err := strconv.ParseInt(seq, 10, 64)
+	if err != nil || n < 1 {
+		return nil, bad
+	}
+	h, err := hex.DecodeString(hash)
+	if err != nil || len(h) != sha256.Size {
+		return nil, bad
+	}
+	return &coffer.AuditAnchor{Seq: n, Hash: h}, nil
 }

@@ -24,7 +24,7 @@ var routes = []route{
 	{"POST", "/certificates", "Issue a client certificate", "IssueRequest", 201},
 	{"DELETE", "/certificates/{serial}", "Revoke a client certificate", "", 204},
 	{"GET", "/audit", "List audit records", "", 200},
-	{"GET", "/audit/verify", "Verify the audit chain", "", 200},
+	{"GET", "/audit/verify", "Verify the audit chain, against an anchor with ?anchor=SEQ:HASH", "", 200},
 	{"GET", "/secrets/{secret_id}/versions", "List a secret's versions with when each was last accessed", "", 200},
 	{"GET", "/organizations", "List the organizations the caller may see: all for an operator, else its own", "", 200},
 	{"POST", "/organizations", "Create an organization with its project, admin principal and API key (operators only); the secret key is shown once", "CreateOrganizationRequest", 201},

@@ -70,7 +70,7 @@ func records(t *testing.T, s storage.Store) []*coffer.AuditRecord {
 
 func verify(t *testing.T, s storage.Store) *coffer.AuditVerification {
 	t.Helper()
-	v, err := audit.Verify(t.Context(), s.View)
+	v, err := audit.Verify(t.Context(), s.View, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,5 +274,31 @@ func TestWriterMaxWait(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a record waited for an announced record that never came past MaxWait")
+	}
+}
+
+// TestVerifyAnchor checks a chain against an anchor: the anchored record
+// must be there with its hash; a chain that ends before it, or whose record
+// differs, is named.
+func TestVerifyAnchor(t *testing.T) {
+	s := openStore(t)
+	recs := []*coffer.AuditRecord{newRecord(1), newRecord(2), newRecord(3)}
+	appendAll(t, s, recs, 3)
+	for _, tc := range []struct {
+		name     string
+		anchor   coffer.AuditAnchor
+		firstBad int64
+	}{
+		{"intact", coffer.AuditAnchor{Seq: 2, Hash: recs[1].Hash}, 0},
+		{"another hash", coffer.AuditAnchor{Seq: 2, Hash: recs[0].Hash}, 2},
+		{"past the head", coffer.AuditAnchor{Seq: 9, Hash: recs[2].Hash}, 4},
+	} {
+		v, err := audit.Verify(t.Context(), s.View, &tc.anchor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.FirstBad != tc.firstBad || v.OK != (tc.firstBad == 0) || v.HeadSeq != 3 || !bytes.Equal(v.HeadHash, recs[2].Hash) {
+			t.Errorf("%s: %+v", tc.name, v)
+		}
 	}
 }

@@ -15,7 +15,10 @@ import (
 // the first record that was altered, removed or moved. It needs nothing
 // but the store: no key, no running server (coffer audit verify --store
 // runs it on a stopped node's database).
-func Verify(ctx context.Context, view func(ctx context.Context, fn func(storage.Tx) error) error) (*coffer.AuditVerification, error) {
+//
+// Given an anchor, the record it names must be in the chain with the
+// anchored hash.
+func Verify(ctx context.Context, view func(ctx context.Context, fn func(storage.Tx) error) error, anchor *coffer.AuditAnchor) (*coffer.AuditVerification, error) {
 	var (
 		head Head
 		lost bool
@@ -47,6 +50,9 @@ func Verify(ctx context.Context, view func(ctx context.Context, fn func(storage.
 		return &coffer.AuditVerification{FirstBad: 1, Problem: "the chain's head is missing although the trail holds records"}, nil
 	}
 	v := NewVerifier(head)
+	if anchor != nil {
+		v.Anchor(*anchor)
+	}
 	for !v.Done() {
 		var blocks []*storage.AuditBlock
 		err := view(ctx, func(tx storage.Tx) error {
@@ -71,6 +77,7 @@ func Verify(ctx context.Context, view func(ctx context.Context, fn func(storage.
 
 // Verifier checks a chain record by record, in Seq order from 1.
 type Verifier struct {
+	anchor *coffer.AuditAnchor
 	head   Head
 	next   int64
 	prev   []byte
@@ -83,6 +90,9 @@ type Verifier struct {
 func NewVerifier(head Head) *Verifier {
 	return &Verifier{head: head, next: 1, prev: make([]byte, HashSize)}
 }
+
+// Anchor makes the walk check that record a.Seq has hash a.Hash.
+func (v *Verifier) Anchor(a coffer.AuditAnchor) { v.anchor = &a }
 
 // Next returns the Seq after which the next records are wanted.
 func (v *Verifier) Next() int64 { return v.next - 1 }
@@ -105,6 +115,8 @@ func (v *Verifier) Add(recs []*coffer.AuditRecord) bool {
 			v.fail(r.Seq, fmt.Sprintf("record %d was altered: its hash does not match its content", r.Seq))
 		case !bytes.Equal(r.PrevHash, v.prev):
 			v.fail(r.Seq, fmt.Sprintf("record %d does not follow the record before it: a record was removed, inserted or reordered", r.Seq))
+		case v.anchor != nil && r.Seq == v.anchor.Seq && !bytes.Equal(r.Hash, v.anchor.Hash):
+			v.fail(r.Seq, fmt.Sprintf("record %d does not have the anchored hash: the trail up to it was rewritten", r.Seq))
 		default:
 			v.prev = r.Hash
 			v.next++
@@ -126,12 +138,15 @@ func (v *Verifier) Result() *coffer.AuditVerification {
 		switch {
 		case v.next <= v.head.Seq:
 			v.fail(v.next, fmt.Sprintf("record %d is missing: the trail ends at %d, its head is %d", v.next, v.next-1, v.head.Seq))
+		case v.anchor != nil && v.anchor.Seq > v.head.Seq:
+			v.fail(v.head.Seq+1, fmt.Sprintf("the anchored record %d is missing: the trail ends at %d", v.anchor.Seq, v.head.Seq))
 		case v.head.Seq > 0 && !bytes.Equal(v.prev, v.head.Hash):
 			v.fail(v.head.Seq, fmt.Sprintf("record %d is not the chain's head: the end of the trail was replaced", v.head.Seq))
 		}
 	}
 	out := v.result
 	out.OK = out.FirstBad == 0
+	out.HeadSeq, out.HeadHash = v.head.Seq, v.head.Hash
 	return &out
 }
 

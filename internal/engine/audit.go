@@ -58,13 +58,16 @@ func (e *Engine) ListAudit(ctx context.Context, q coffer.AuditQuery) (*coffer.Au
 }
 
 // VerifyAudit walks the whole audit chain (audit.Verify) and names the
-// first record that was altered, removed or moved. Returns
-// EUNAUTHENTICATED, EFORBIDDEN.
-func (e *Engine) VerifyAudit(ctx context.Context) (*coffer.AuditVerification, error) {
+// first record that was altered, removed or moved, or that does not match
+// the anchor. Returns EUNAUTHENTICATED, EFORBIDDEN, EINVALID.
+func (e *Engine) VerifyAudit(ctx context.Context, anchor *coffer.AuditAnchor) (*coffer.AuditVerification, error) {
+	if anchor != nil && (anchor.Seq < 1 || len(anchor.Hash) != audit.HashSize) {
+		return nil, coffer.Invalid("anchor", coffer.ReasonFormat, "an anchor is a sequence number and a SHA-256 hash")
+	}
 	if err := e.AuthorizeAudit(ctx); err != nil {
 		return nil, err
 	}
-	return audit.Verify(ctx, e.view)
+	return audit.Verify(ctx, e.view, anchor)
 }
 
 // errNoTrail is the error of a store without an audit trail.

@@ -207,7 +207,7 @@ func TestAuditRecordsEveryRequest(t *testing.T) {
 			t.Errorf("the audit trail holds %q", s)
 		}
 	}
-	if v, err := f.n.Engine.VerifyAudit(f.ctx); err != nil || !v.OK || v.Records != int64(len(recs)) {
+	if v, err := f.n.Engine.VerifyAudit(f.ctx, nil); err != nil || !v.OK || v.Records != int64(len(recs)) {
 		t.Fatalf("verify: %+v, %v", v, err)
 	}
 }
@@ -264,11 +264,11 @@ func TestAuditVerifyFindsTampering(t *testing.T) {
 					t.Fatalf("read: %d %s", code, body)
 				}
 			}
-			if v, err := f.n.Engine.VerifyAudit(f.ctx); err != nil || !v.OK || v.Records != 8 {
+			if v, err := f.n.Engine.VerifyAudit(f.ctx, nil); err != nil || !v.OK || v.Records != 8 {
 				t.Fatalf("verify before tampering: %+v, %v", v, err)
 			}
 			tc.tamper(t, f.n.SQL(t))
-			v, err := f.n.Engine.VerifyAudit(f.ctx)
+			v, err := f.n.Engine.VerifyAudit(f.ctx, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -320,7 +320,7 @@ func TestAuditFailureFailsTheRequest(t *testing.T) {
 	if len(recs) != 1 || recs[0].Seq != 1 {
 		t.Fatalf("%d records, want only the request made once the trail was back", len(recs))
 	}
-	if v, err := f.n.Engine.VerifyAudit(f.ctx); err != nil || !v.OK {
+	if v, err := f.n.Engine.VerifyAudit(f.ctx, nil); err != nil || !v.OK {
 		t.Fatalf("verify: %+v, %v", v, err)
 	}
 }
@@ -374,7 +374,7 @@ func TestAuditConcurrentRequestsKeepOneChain(t *testing.T) {
 		t.Fatalf("%d requests have no record", len(ids))
 	}
 	for i, n := range nodes {
-		if v, err := n.Engine.VerifyAudit(f.ctx); err != nil || !v.OK {
+		if v, err := n.Engine.VerifyAudit(f.ctx, nil); err != nil || !v.OK {
 			t.Fatalf("verify on node %d: %+v, %v", i, v, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package nodetest
 
 import (
+	"encoding/binary"
 	"testing"
 	"time"
 
@@ -56,6 +57,26 @@ func (s *SQL) RewriteAudit(t testing.TB, edit func(recs []*coffer.AuditRecord) [
 	b := audit.EncodeBlock(recs)
 	if _, err := s.Exec(`INSERT INTO audit_blocks (first_seq, last_seq, min_time, max_time, data) VALUES (?, ?, ?, ?, ?)`,
 		b.FirstSeq, b.LastSeq, b.MinTime.UnixMicro(), b.MaxTime.UnixMicro(), b.Data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// RechainAudit replaces the stored trail with what edit makes of its
+// records, hashed again into a valid chain with its head: what someone
+// holding the database and knowing the format could do. Only an anchor
+// kept outside the database tells.
+func (s *SQL) RechainAudit(t testing.TB, edit func(recs []*coffer.AuditRecord) []*coffer.AuditRecord) {
+	t.Helper()
+	recs := edit(s.AuditRecords(t))
+	prev := make([]byte, audit.HashSize)
+	for i, r := range recs {
+		r.Seq, r.PrevHash = int64(i+1), prev
+		r.Hash = audit.Hash(r)
+		prev = r.Hash
+	}
+	s.RewriteAudit(t, func([]*coffer.AuditRecord) []*coffer.AuditRecord { return recs })
+	head := binary.BigEndian.AppendUint64(nil, uint64(len(recs)))
+	if _, err := s.Exec(`UPDATE meta SET value = ? WHERE name = ?`, append(head, prev...), audit.HeadMeta); err != nil {
 		t.Fatal(err)
 	}
 }
