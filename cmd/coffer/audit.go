@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -179,10 +178,7 @@ $COFFER_STORE).`, true)
 		if err != nil {
 			return err
 		}
-		v = adminapi.AuditVerification{OK: got.OK, Records: got.Records, FirstBad: got.FirstBad, Problem: got.Problem, HeadSeq: got.HeadSeq}
-		if got.HeadSeq > 0 {
-			v.HeadHash = hex.EncodeToString(got.HeadHash)
-		}
+		v = adminapi.NewAuditVerification(got)
 	} else {
 		a, err := e.admin(*f.dataDir)
 		if err != nil {

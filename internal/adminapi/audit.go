@@ -151,12 +151,17 @@ func (h *Handler) verifyAudit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	writeJSON(w, http.StatusOK, NewAuditVerification(v))
+	return nil
+}
+
+// NewAuditVerification returns the wire form of a verification.
+func NewAuditVerification(v *coffer.AuditVerification) AuditVerification {
 	out := AuditVerification{OK: v.OK, Records: v.Records, FirstBad: v.FirstBad, Problem: v.Problem, HeadSeq: v.HeadSeq}
 	if v.HeadSeq > 0 {
 		out.HeadHash = hex.EncodeToString(v.HeadHash)
 	}
-	writeJSON(w, http.StatusOK, out)
-	return nil
+	return out
 }
 
 // ParseAnchor reads an anchor written SEQ:HASH, the hash in hex, as

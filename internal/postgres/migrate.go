@@ -5,13 +5,11 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/coffer-dev/coffer/internal/storage/sqltext"
 )
 
 // migrationFS holds the schema migrations, named NNNN_description.sql and
@@ -21,40 +19,8 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-// migration is one schema change.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in order. Their numbers start at
-// 1 and leave no gap, so that a missing file is an error rather than a
-// skipped change.
-func migrations() ([]migration, error) {
-	files, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, f := range files { // fs.Glob returns names in lexical order
-		name := path.Base(f)
-		num, _, ok := strings.Cut(name, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration %s: want a name like 0001_name.sql", name)
-		}
-		if v != len(ms)+1 {
-			return nil, fmt.Errorf("migration %s: want number %d", name, len(ms)+1)
-		}
-		b, err := migrationFS.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: name, sql: string(b)})
-	}
-	return ms, nil
-}
+// migrations returns the embedded migrations in order.
+func migrations() ([]sqltext.Migration, error) { return sqltext.Migrations(migrationFS) }
 
 // migrateLockSQL serializes migrators of one schema: nodes that start
 // together on an empty database take turns, and the later ones find the work
@@ -94,7 +60,7 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // applyNext applies the first migration the database lacks, if any, and
 // reports whether there was none left.
-func (db *DB) applyNext(ctx context.Context, ms []migration) (done bool, err error) {
+func (db *DB) applyNext(ctx context.Context, ms []sqltext.Migration) (done bool, err error) {
 	err = pgx.BeginFunc(ctx, db.pool, func(t pgx.Tx) error {
 		if _, err := t.Exec(ctx, migrateLockSQL); err != nil {
 			return err
@@ -114,11 +80,11 @@ func (db *DB) applyNext(ctx context.Context, ms []migration) (done bool, err err
 			return nil
 		}
 		m := ms[current]
-		if _, err := t.Exec(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := t.Exec(ctx, m.SQL); err != nil {
+			return fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		_, err = t.Exec(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
-			m.version, m.name, time.Now().UnixMicro())
+			m.Version, m.Name, time.Now().UnixMicro())
 		return err
 	})
 	return done, err

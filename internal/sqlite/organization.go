@@ -6,6 +6,7 @@ import (
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/storage"
+	"github.com/coffer-dev/coffer/internal/storage/sqltext"
 )
 
 var _ storage.OrganizationTx = (*tx)(nil)
@@ -23,7 +24,7 @@ func scanOrganization(row scanner) (*coffer.Organization, error) {
 // ListOrganizations returns every organization ordered by creation time,
 // then id.
 func (t *tx) ListOrganizations(ctx context.Context) ([]*coffer.Organization, error) {
-	rows, err := t.query(ctx, `SELECT id, name, created_at FROM organizations ORDER BY created_at, id`)
+	rows, err := t.query(ctx, sqltext.ListOrganizations)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: list organizations: %w", classify(err))
 	}
