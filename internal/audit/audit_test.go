@@ -243,6 +243,9 @@ func TestWriterWaitsForAnnouncedRecords(t *testing.T) {
 		if v := verify(t, s); !v.OK || v.Records != n {
 			t.Fatalf("verify: %+v", v)
 		}
+		if st := w.Stats(); st.Commits != uint64(s.updates.Load()) || st.Records != n {
+			t.Errorf("stats %+v after %d transactions of %d records", st, s.updates.Load(), n)
+		}
 		return s.updates.Load()
 	}
 	if got := run(false); got != n {

@@ -28,6 +28,13 @@ func benchNode(b *testing.B, backend string) (*node.Node, context.Context, []str
 	if backend == "postgres" {
 		cfg.Store = pgtest.NewSchema(b)
 	}
+	return benchNodeWith(b, cfg)
+}
+
+// benchNodeWith opens a node with cfg and benchSecrets secrets of one
+// version each, and returns an admin context and the secrets' ids.
+func benchNodeWith(b *testing.B, cfg node.Config) (*node.Node, context.Context, []string) {
+	b.Helper()
 	n, err := node.Open(context.Background(), cfg)
 	if err != nil {
 		b.Fatal(err)

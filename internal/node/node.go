@@ -356,6 +356,15 @@ func (n *Node) auditExpect() func() (release func()) {
 	return n.audit.Expect
 }
 
+// AuditStats returns what the node's audit writer has committed, or zero
+// values when the trail is off.
+func (n *Node) AuditStats() audit.Stats {
+	if n.audit == nil {
+		return audit.Stats{}
+	}
+	return n.audit.Stats()
+}
+
 // auditWriter starts the writer of the audit trail and returns what the
 // server calls to write a record, or nil when the trail is off.
 func (n *Node) auditWriter(cfg Config) func(context.Context, *coffer.AuditRecord) error {

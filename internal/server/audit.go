@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/coffer-dev/coffer"
@@ -48,8 +49,8 @@ func (s *Server) serveAudited(w http.ResponseWriter, r *http.Request, next http.
 	entry.SetCaller(coffer.CallerFromContext(ctx))
 	r = r.WithContext(coffer.NewContextWithAuditEntry(ctx, entry))
 
-	buf := &bufferedResponse{header: w.Header().Clone()}
-	defer buf.zero()
+	buf := newBufferedResponse(w)
+	defer buf.release()
 	if !s.serveBuffered(buf, r, next) {
 		buf.reset()
 		buf.status = http.StatusInternalServerError
@@ -61,14 +62,16 @@ func (s *Server) serveAudited(w http.ResponseWriter, r *http.Request, next http.
 	release()
 	if err := s.cfg.Audit(ctx, rec); err != nil {
 		s.cfg.Logger.ErrorContext(ctx, "audit record not written: the request fails", "request_id", id, "error", err)
+		buf.dropHeader()
 		s.writeInternalError(w, r, d.Dialect)
 		s.logRequest(r, http.StatusInternalServerError, start)
 		return
 	}
 	if buf.panicked {
+		buf.dropHeader()
 		s.writeInternalError(w, r, d.Dialect)
 	} else {
-		buf.send(w)
+		buf.send()
 	}
 	s.logRequest(r, buf.status, start)
 }
@@ -183,14 +186,28 @@ func bound(s string, n int) string {
 }
 
 // bufferedResponse holds a response until its audit record is written.
+// The handler sets its headers on the real writer, which sends none of
+// them before WriteHeader; the status and the body wait here. Bodies come
+// from a pool and are zeroed before they go back, as they may hold secret
+// values.
 type bufferedResponse struct {
-	header   http.Header
+	w        http.ResponseWriter
 	status   int
-	body     bytes.Buffer
+	body     *bytes.Buffer
 	panicked bool
 }
 
-func (b *bufferedResponse) Header() http.Header { return b.header }
+// maxPooledBody is the largest body buffer that goes back to the pool:
+// a rare large response should not pin its memory.
+const maxPooledBody = 64 << 10
+
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+func newBufferedResponse(w http.ResponseWriter) *bufferedResponse {
+	return &bufferedResponse{w: w, body: bodyPool.Get().(*bytes.Buffer)}
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.w.Header() }
 
 func (b *bufferedResponse) WriteHeader(code int) {
 	if b.status == 0 {
@@ -205,25 +222,42 @@ func (b *bufferedResponse) Write(p []byte) (int, error) {
 	return b.body.Write(p)
 }
 
-// send writes the held response to w.
-func (b *bufferedResponse) send(w http.ResponseWriter) {
-	h := w.Header()
-	clear(h)
-	for k, v := range b.header {
-		h[k] = v
-	}
-	w.WriteHeader(b.status)
-	_, _ = w.Write(b.body.Bytes())
+// send writes the held response.
+func (b *bufferedResponse) send() {
+	b.w.WriteHeader(b.status)
+	_, _ = b.w.Write(b.body.Bytes())
 }
 
-// reset drops what the handler wrote.
+// reset drops what the handler wrote: its body and its headers.
 func (b *bufferedResponse) reset() {
 	b.zero()
 	b.body.Reset()
+	b.dropHeader()
+}
+
+// dropHeader removes the headers the handler set, keeping the request id
+// the server set before it.
+func (b *bufferedResponse) dropHeader() {
+	h := b.w.Header()
+	id := h["X-Request-Id"]
+	clear(h)
+	if id != nil {
+		h["X-Request-Id"] = id
+	}
 }
 
 // zero overwrites the held body, which may hold secret values.
 func (b *bufferedResponse) zero() {
 	p := b.body.Bytes()
 	clear(p[:cap(p)])
+}
+
+// release zeroes the body and returns its buffer to the pool.
+func (b *bufferedResponse) release() {
+	b.zero()
+	if b.body.Cap() <= maxPooledBody {
+		b.body.Reset()
+		bodyPool.Put(b.body)
+	}
+	b.body = nil
 }

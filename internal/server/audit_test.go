@@ -87,7 +87,7 @@ func TestAuditHoldsTheResponse(t *testing.T) {
 	done = get("/v/abc")
 	<-written
 	release <- errors.New("disk full")
-	if r := <-done; r.status != 500 || r.body != `{"dialect_error":"internal"}` || r.header.Get("X-Handler") != "" {
+	if r := <-done; r.status != 500 || r.body != `{"dialect_error":"internal"}` || r.header.Get("X-Handler") != "" || r.header.Get("X-Request-Id") == "" {
 		t.Fatalf("after a failed record: %+v", r)
 	}
 
