@@ -101,3 +101,34 @@ func TestAuditHoldsTheResponse(t *testing.T) {
 		t.Fatalf("after a panic: %+v", r)
 	}
 }
+
+// TestBufferedResponseZeroes checks that a held body is overwritten once
+// the response is done with, before its buffer can serve another request,
+// and that a reset drops the handler's headers but the request id.
+func TestBufferedResponseZeroes(t *testing.T) {
+	w := httptest.NewRecorder()
+	w.Header().Set("X-Request-Id", "req-1")
+	b := newBufferedResponse(w)
+	b.Header().Set("X-Handler", "yes")
+	_, _ = b.Write([]byte(auditedValue))
+	held := b.body.Bytes()
+	held = held[:cap(held)]
+	b.reset()
+	if w.Header().Get("X-Handler") != "" || w.Header().Get("X-Request-Id") != "req-1" {
+		t.Errorf("headers after reset: %v", w.Header())
+	}
+	_, _ = b.Write([]byte(auditedValue))
+	b.send()
+	if w.Body.String() != auditedValue || w.Code != http.StatusOK {
+		t.Fatalf("sent %d %q", w.Code, w.Body)
+	}
+	b.release()
+	for i, c := range held {
+		if c != 0 {
+			t.Fatalf("byte %d of the released buffer is %q, want 0", i, c)
+		}
+	}
+	if b.body != nil {
+		t.Error("the response still holds its buffer after release")
+	}
+}
