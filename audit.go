@@ -150,6 +150,53 @@ type AuditEntry struct {
 	mu     sync.Mutex
 	caller *Caller
 	code   string
+	facts  AuditFacts
+}
+
+// AuditFacts are what a request acted on, as the engine resolved it: the
+// project it authorized, and the secret and revision it read or changed.
+// The engine notes them as it learns them (AuditEntry.Note); the server
+// copies them into the request's record. They never come from the request's
+// own words, which name a secret by id, by path or by "latest".
+type AuditFacts struct {
+	ProjectID string
+	SecretID  string
+	// Path is the secret's full path ("a/b/c").
+	Path string
+	// Revision is the version's number, in decimal.
+	Revision string
+}
+
+// Note merges facts into the entry: each non-empty field replaces the one
+// noted before.
+func (e *AuditEntry) Note(f AuditFacts) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	if f.ProjectID != "" {
+		e.facts.ProjectID = f.ProjectID
+	}
+	if f.SecretID != "" {
+		e.facts.SecretID = f.SecretID
+	}
+	if f.Path != "" {
+		e.facts.Path = f.Path
+	}
+	if f.Revision != "" {
+		e.facts.Revision = f.Revision
+	}
+	e.mu.Unlock()
+}
+
+// Facts returns the noted facts.
+func (e *AuditEntry) Facts() AuditFacts {
+	if e == nil {
+		return AuditFacts{}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.facts
 }
 
 // SetErrorCode records the code of the error the request is answered with.

@@ -16,24 +16,64 @@ const module = "github.com/coffer-dev/coffer"
 // only the project packages listed for it (the standard library is always
 // allowed; third-party modules are listed where allowed).
 var layers = map[string][]string{
-	"":                          {},
-	"internal/storage":          {""},
-	"internal/envelope":         {"", "github.com/google/uuid"},
-	"internal/seal":             {"", "internal/envelope"},
-	"internal/keyring":          {"", "internal/envelope", "internal/seal", "internal/storage", "github.com/google/uuid"},
-	"internal/engine":           {"", "internal/audit", "internal/ca", "internal/envelope", "internal/storage", "github.com/google/uuid"},
-	"internal/audit":            {"", "internal/storage"},
-	"internal/storage/rowcodec": {""},
-	"internal/storage/sqltext":  {"internal/storage"},
-	"internal/sqlite":           {"", "internal/storage", "internal/storage/rowcodec", "internal/storage/sqltext", "modernc.org/sqlite"},
-	"internal/postgres":         {"", "internal/storage", "internal/storage/rowcodec", "internal/storage/sqltext", "github.com/jackc/pgx/v5"},
-	"internal/scaleway":         {""},
-	"internal/okms":             {""},
-	"internal/vaultkv":          {""},
-	"internal/server":           {""},
-	"internal/scheduler":        {},
-	"internal/secretref":        {""},
-	"internal/ca":               {},
+	"":                             {},
+	"internal/storage":             {""},
+	"internal/envelope":            {"", "github.com/google/uuid"},
+	"internal/seal":                {"", "internal/envelope"},
+	"internal/keyring":             {"", "internal/envelope", "internal/seal", "internal/storage", "github.com/google/uuid"},
+	"internal/engine":              {"", "internal/audit", "internal/ca", "internal/envelope", "internal/storage", "github.com/google/uuid"},
+	"internal/audit":               {"", "internal/storage"},
+	"internal/storage/rowcodec":    {""},
+	"internal/storage/sqltext":     {"internal/storage"},
+	"internal/storage/storagetest": {"", "internal/storage", "github.com/google/uuid", "github.com/google/go-cmp"},
+	"internal/sqlite":              {"", "internal/storage", "internal/storage/rowcodec", "internal/storage/sqltext", "modernc.org/sqlite"},
+	"internal/postgres":            {"", "internal/storage", "internal/storage/rowcodec", "internal/storage/sqltext", "github.com/jackc/pgx/v5"},
+	"internal/postgres/pgtest":     {"github.com/jackc/pgx/v5"},
+	"internal/auth":                {""},
+	"internal/scaleway":            {"", "internal/auth"},
+	"internal/okms":                {"", "internal/auth"},
+	"internal/vaultkv":             {"", "internal/auth"},
+	"internal/adminapi":            {"", "internal/auth"},
+	"internal/server":              {"", "internal/adminapi", "internal/okms", "internal/scaleway", "internal/vaultkv"},
+	"internal/scheduler":           {},
+	"internal/secretref":           {""},
+	"internal/ca":                  {},
+	"internal/cluster":             {},
+	// The assembly: a node wires every layer; nodetest starts nodes for
+	// tests; the command runs a node or talks to one over HTTP.
+	"internal/node": {"", "internal/adminapi", "internal/audit", "internal/engine", "internal/keyring", "internal/postgres",
+		"internal/scheduler", "internal/seal", "internal/server", "internal/sqlite", "internal/storage"},
+	"internal/node/nodetest": {"", "internal/audit", "internal/engine", "internal/node", "internal/postgres/pgtest", "internal/storage",
+		"modernc.org/sqlite", "github.com/jackc/pgx/v5"},
+	"cmd/coffer": {"", "internal/adminapi", "internal/engine", "internal/node", "internal/postgres", "internal/secretref",
+		"github.com/scaleway/scaleway-sdk-go"},
+}
+
+// TestEveryPackageHasALayer makes the import rules cover every package: a
+// new one must say what it may import.
+func TestEveryPackageHasALayer(t *testing.T) {
+	err := filepath.WalkDir(".", func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && (strings.HasPrefix(d.Name(), ".") && p != "." || d.Name() == "testdata" || d.Name() == "migrations") {
+			return filepath.SkipDir
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".go") {
+			return nil
+		}
+		dir := filepath.ToSlash(filepath.Dir(p))
+		if dir == "." {
+			dir = ""
+		}
+		if _, ok := layers[dir]; !ok {
+			t.Errorf("package %s has no entry in layers", name(dir))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // forbiddenStd are standard packages a layer must not use.

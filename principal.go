@@ -2,6 +2,7 @@ package coffer
 
 import (
 	"context"
+	"crypto/x509"
 	"time"
 )
 
@@ -58,4 +59,23 @@ type AuthService interface {
 	// AuthenticateSecretKey returns the caller whose API secret key is
 	// secretKey. Returns EUNAUTHENTICATED.
 	AuthenticateSecretKey(ctx context.Context, secretKey string) (*Caller, error)
+	// AuthenticateCertificate returns the caller of a client certificate
+	// that the TLS layer verified against coffer's CA. Returns
+	// EUNAUTHENTICATED.
+	AuthenticateCertificate(ctx context.Context, cert *x509.Certificate) (*Caller, error)
+}
+
+// IssuedCertificate is a client certificate just issued for mutual TLS,
+// with its private key: the key is handed out once and never stored, and
+// whoever receives it wipes it once it is sent.
+type IssuedCertificate struct {
+	Serial   string
+	NotAfter time.Time
+	CertPEM  []byte
+	KeyPEM   []byte
+}
+
+// String describes the certificate without its key.
+func (c *IssuedCertificate) String() string {
+	return "IssuedCertificate{Serial: " + c.Serial + ", KeyPEM: " + Redacted + "}"
 }

@@ -13,11 +13,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/coffer-dev/coffer"
-	"github.com/coffer-dev/coffer/internal/ca"
+	"github.com/coffer-dev/coffer/internal/auth"
 )
 
 // Service is what the admin API needs of the engine.
@@ -25,17 +24,20 @@ type Service interface {
 	coffer.AuthService
 	coffer.IAMService
 	coffer.AuditService
-	IssueClientCertificate(ctx context.Context, principalID, projectID string, ttl time.Duration) (*ca.Issued, error)
+	IssueClientCertificate(ctx context.Context, principalID, projectID string, ttl time.Duration) (*coffer.IssuedCertificate, error)
 	RevokeCertificate(ctx context.Context, serial string) error
 	CACertificatePEM() ([]byte, error)
 }
 
-// Handler serves the admin API.
+// Handler serves the admin API at its mount, Prefix (the paths below are
+// relative to it).
 type Handler struct {
 	svc Service
 	log *slog.Logger
 	// system is what GET /system reports (see WithSystem).
 	system System
+	auth   *auth.Authenticator
+	mux    *http.ServeMux
 }
 
 // New returns a Handler.
@@ -43,30 +45,40 @@ func New(svc Service, log *slog.Logger) *Handler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Handler{svc: svc, log: log}
+	h := &Handler{svc: svc, log: log}
+	h.auth = auth.New(auth.Config{
+		Service: svc,
+		Schemes: []auth.Scheme{auth.ClientCertificate, auth.Bearer},
+		Fail:    func(w http.ResponseWriter, r *http.Request, err error) { h.writeError(r.Context(), w, err) },
+	})
+	h.mux = http.NewServeMux()
+	h.routes(h.mux)
+	return h
 }
 
-// Prefix is where the API lives.
+// Prefix is where the API is mounted: the OpenAPI document names its paths
+// below it.
 const Prefix = "/coffer/v1"
 
 // maxBody bounds request bodies: they are small JSON objects.
 const maxBody = 64 << 10
 
-// Register mounts the routes on mux.
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle("GET "+Prefix+"/ca", h.wrap(h.getCA))
-	mux.Handle("POST "+Prefix+"/certificates", h.wrap(h.issueCertificate))
-	mux.Handle("DELETE "+Prefix+"/certificates/{serial}", h.wrap(h.revokeCertificate))
+// routes mounts the routes on mux. Unknown paths answer in this API's
+// format.
+func (h *Handler) routes(mux *http.ServeMux) {
+	mux.Handle("GET /ca", h.wrap(h.getCA))
+	mux.Handle("POST /certificates", h.wrap(h.issueCertificate))
+	mux.Handle("DELETE /certificates/{serial}", h.wrap(h.revokeCertificate))
 	h.registerAudit(mux)
 	h.registerVersions(mux)
 	h.registerIAM(mux)
-	mux.Handle(Prefix+"/", h.wrap(func(http.ResponseWriter, *http.Request) error {
+	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
 	}))
 }
 
-// OwnsPath reports whether a path belongs to this API.
-func (h *Handler) OwnsPath(path string) bool { return strings.HasPrefix(path, Prefix+"/") }
+// ServeHTTP serves a request whose path is relative to the mount.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
 // WriteBadPath answers a path with ".", ".." or empty segments.
 func (h *Handler) WriteBadPath(w http.ResponseWriter, r *http.Request) {
@@ -79,24 +91,17 @@ func (h *Handler) WriteInternalError(w http.ResponseWriter, r *http.Request) {
 	h.writeError(r.Context(), w, &coffer.Error{Code: coffer.EINTERNAL, Message: "the request could not be recorded in the audit trail"})
 }
 
-// wrap authenticates the bearer token (unless a client certificate did) and
-// writes the handler's error.
+// wrap bounds the body, authenticates the caller and writes the handler's
+// error.
 func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		if coffer.CallerFromContext(ctx) == nil {
-			token, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-			c, err := h.svc.AuthenticateSecretKey(ctx, token)
-			if err != nil {
-				h.writeError(ctx, w, err)
-				return
-			}
-			r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
-		}
+	authed := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
 			h.writeError(r.Context(), w, err)
 		}
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		authed.ServeHTTP(w, r)
 	})
 }
 

@@ -17,8 +17,8 @@ import (
 //	GET /coffer/v1/audit          records, filtered and paged (see auditQuery)
 //	GET /coffer/v1/audit/verify   walks the whole chain
 func (h *Handler) registerAudit(mux *http.ServeMux) {
-	mux.Handle("GET "+Prefix+"/audit", h.wrap(h.listAudit))
-	mux.Handle("GET "+Prefix+"/audit/verify", h.wrap(h.verifyAudit))
+	mux.Handle("GET /audit", h.wrap(h.listAudit))
+	mux.Handle("GET /audit/verify", h.wrap(h.verifyAudit))
 }
 
 // AuditRecord is the wire form of a coffer.AuditRecord.

@@ -11,9 +11,9 @@ import (
 // admins of the system organization) list and create them; any other IAM
 // manager sees only its own.
 func (h *Handler) registerOrganizations(mux *http.ServeMux) {
-	mux.Handle("GET "+Prefix+"/organizations", h.wrap(h.listOrganizations))
-	mux.Handle("POST "+Prefix+"/organizations", h.wrap(h.createOrganization))
-	mux.Handle("GET "+Prefix+"/organizations/{id}", h.wrap(h.getOrganization))
+	mux.Handle("GET /organizations", h.wrap(h.listOrganizations))
+	mux.Handle("POST /organizations", h.wrap(h.createOrganization))
+	mux.Handle("GET /organizations/{id}", h.wrap(h.getOrganization))
 }
 
 // OrganizationJSON is an organization on the wire.

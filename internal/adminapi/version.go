@@ -29,7 +29,7 @@ func (h *Handler) registerVersions(mux *http.ServeMux) {
 	if !ok {
 		return
 	}
-	mux.Handle("GET "+Prefix+"/secrets/{secret_id}/versions", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("GET /secrets/{secret_id}/versions", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		return listVersions(w, r, vr)
 	}))
 }

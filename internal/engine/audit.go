@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/audit"
@@ -68,6 +69,18 @@ func (e *Engine) VerifyAudit(ctx context.Context, anchor *coffer.AuditAnchor) (*
 		return nil, err
 	}
 	return audit.Verify(ctx, e.view, anchor)
+}
+
+// noteSecret notes on the request's audit entry the secret it acts on.
+func noteSecret(ctx context.Context, s *coffer.Secret) {
+	coffer.AuditEntryFromContext(ctx).Note(coffer.AuditFacts{ProjectID: s.ProjectID, SecretID: s.ID, Path: s.FullPath()})
+}
+
+// noteRevision notes on the request's audit entry the revision it acts on.
+func noteRevision(ctx context.Context, rev uint32) {
+	if e := coffer.AuditEntryFromContext(ctx); e != nil {
+		e.Note(coffer.AuditFacts{Revision: strconv.FormatUint(uint64(rev), 10)})
+	}
 }
 
 // errNoTrail is the error of a store without an audit trail.

@@ -71,7 +71,6 @@ func (e *Engine) AuthenticateSecretKey(ctx context.Context, secretKey string) (*
 		if subtle.ConstantTimeCompare(ent.hash[:], h[:]) != 1 || (ent.expiresAt != nil && !now.Before(*ent.expiresAt)) {
 			return nil, errBadCredential
 		}
-		coffer.AuditEntryFromContext(ctx).SetCaller(ent.caller)
 		return ent.caller, nil
 	}
 
@@ -105,7 +104,6 @@ func (e *Engine) AuthenticateSecretKey(ctx context.Context, secretKey string) (*
 		return nil, errBadCredential
 	}
 	e.auth.put(ent)
-	coffer.AuditEntryFromContext(ctx).SetCaller(ent.caller)
 	return ent.caller, nil
 }
 
@@ -140,6 +138,7 @@ func (e *Engine) authorize(ctx context.Context, tx storage.Tx, c *coffer.Caller,
 	if org != c.Principal.OrganizationID || (c.ProjectScope != "" && projectID != c.ProjectScope) {
 		return coffer.NotFound("project", projectID)
 	}
+	coffer.AuditEntryFromContext(ctx).Note(coffer.AuditFacts{ProjectID: projectID})
 	if c.Principal.Admin {
 		return nil
 	}

@@ -129,7 +129,7 @@ func certificateTx(tx storage.Tx) (storage.CertificateTx, error) {
 // principal ("" = the caller) on one project, for ttl (0 = one year). The
 // private key is returned once and never stored.
 // Returns EINVALID, ENOTFOUND, EFORBIDDEN, EUNAVAILABLE.
-func (e *Engine) IssueClientCertificate(ctx context.Context, principalID, projectID string, ttl time.Duration) (*ca.Issued, error) {
+func (e *Engine) IssueClientCertificate(ctx context.Context, principalID, projectID string, ttl time.Duration) (*coffer.IssuedCertificate, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -178,7 +178,7 @@ func (e *Engine) IssueClientCertificate(ctx context.Context, principalID, projec
 	if err != nil {
 		return nil, err
 	}
-	return issued, nil
+	return &coffer.IssuedCertificate{Serial: issued.Serial, NotAfter: issued.NotAfter, CertPEM: issued.CertPEM, KeyPEM: issued.KeyPEM}, nil
 }
 
 // RevokeCertificate revokes a client certificate at once.

@@ -64,6 +64,10 @@ type Config struct {
 	// Now returns the current time; time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Audit writes the records of what the engine does on its own, as the
+	// system: the background jobs' expiries and purges. Nil when the trail
+	// is off.
+	Audit func(ctx context.Context, rec *coffer.AuditRecord) error
 }
 
 // Engine implements the coffer services over a store and a keyring.
@@ -73,6 +77,7 @@ type Engine struct {
 	limits  Limits
 	now     func() time.Time
 	log     *slog.Logger
+	audit   func(ctx context.Context, rec *coffer.AuditRecord) error
 
 	// projectOrg caches the organization of each project: it never changes.
 	projectOrg sync.Map // project id -> organization id
@@ -103,6 +108,7 @@ func New(cfg Config) *Engine {
 		limits:  cfg.Limits,
 		now:     cfg.Now,
 		log:     cfg.Logger,
+		audit:   cfg.Audit,
 	}
 	if e.limits.MaxPayloadSize <= 0 {
 		e.limits.MaxPayloadSize = coffer.MaxPayloadSize
@@ -126,8 +132,9 @@ func (e *Engine) Now() time.Time {
 	return e.now().UTC().Truncate(time.Microsecond)
 }
 
-// view and update run fn in a transaction and turn storage faults into
-// internal errors. Application errors returned by fn pass through.
+// view and update run fn in a read or a write transaction. They return
+// fn's error, or the store's, as it is: callers turn storage errors into
+// application errors with storageErr where they know the resource.
 func (e *Engine) view(ctx context.Context, fn func(tx storage.Tx) error) error {
 	return e.store.View(ctx, fn)
 }

@@ -31,6 +31,7 @@ func (e *Engine) loadSecret(ctx context.Context, tx storage.Tx, c *coffer.Caller
 		}
 		return nil, err
 	}
+	noteSecret(ctx, s)
 	return s, nil
 }
 
@@ -142,6 +143,7 @@ func (e *Engine) insertSecret(ctx context.Context, tx storage.Tx, c *coffer.Call
 				Resource: "secret", Quota: "secrets_per_project", QuotaLimit: max}
 		}
 	}
+	noteSecret(ctx, s)
 	if err := tx.CreateSecret(ctx, s); err != nil {
 		if errors.Is(err, storage.ErrConflict) {
 			return &coffer.Error{Code: coffer.ECONFLICT, Resource: "secret", ResourceID: s.Name,
@@ -218,6 +220,7 @@ func (e *Engine) loadSecretByPath(ctx context.Context, tx storage.Tx, c *coffer.
 	if err != nil {
 		return nil, storageErr(err, "secret", full)
 	}
+	noteSecret(ctx, s)
 	return s, nil
 }
 

@@ -51,6 +51,7 @@ func (e *Engine) loadVersion(ctx context.Context, tx storage.Tx, c *coffer.Calle
 	if err != nil {
 		return nil, nil, err
 	}
+	noteRevision(ctx, n)
 	v, err := tx.GetVersion(ctx, s.ID, n)
 	if err != nil {
 		return nil, nil, storageErr(err, "secret_version", fmt.Sprint(n))
@@ -198,6 +199,7 @@ func (e *Engine) addVersion(ctx context.Context, tx storage.Tx, c *coffer.Caller
 		s.Stages[coffer.StagePrevious] = active
 	}
 	s.Stages[coffer.StageActive] = rev
+	noteRevision(ctx, rev)
 	s.LastRevision = rev
 	s.LatestRevision = rev
 	s.VersionCount++

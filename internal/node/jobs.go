@@ -34,12 +34,14 @@ func (l storeLease) Release(ctx context.Context, holder string, token int64) err
 // newScheduler returns the scheduler of the node's background jobs, which
 // run on whichever node of those sharing the store holds the jobs lease.
 func newScheduler(cfg Config, s store, e *engine.Engine) *scheduler.Scheduler {
-	due := func(ctx context.Context, token int64) (int, error) {
-		n, err := e.RunDueFenced(ctx, engine.Fence{Lease: jobsLease, Token: token})
-		if errors.Is(err, storage.ErrLeaseLost) {
-			err = fmt.Errorf("%w: %w", scheduler.ErrLeaseLost, err)
+	fenced := func(run func(context.Context, engine.Fence) (int, error)) func(context.Context, int64) (int, error) {
+		return func(ctx context.Context, token int64) (int, error) {
+			n, err := run(ctx, engine.Fence{Lease: jobsLease, Token: token})
+			if errors.Is(err, storage.ErrLeaseLost) {
+				err = fmt.Errorf("%w: %w", scheduler.ErrLeaseLost, err)
+			}
+			return n, err
 		}
-		return n, err
 	}
 	return scheduler.New(scheduler.Config{
 		Interval:   cfg.JobInterval,
@@ -48,7 +50,10 @@ func newScheduler(cfg Config, s store, e *engine.Engine) *scheduler.Scheduler {
 		LeaseTTL:   cfg.LeaseTTL,
 		RenewEvery: cfg.LeaseRenew,
 		Logger:     cfg.Logger,
-	}, scheduler.Job{Name: "due", Run: due})
+	},
+		scheduler.Job{Name: engine.JobDueVersions, Run: fenced(e.RunDueVersions)},
+		scheduler.Job{Name: engine.JobDueSecrets, Run: fenced(e.RunDueSecrets)},
+	)
 }
 
 // holderID names this node in the jobs lease: host, process and a random

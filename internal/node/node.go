@@ -27,12 +27,9 @@ import (
 	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/engine"
 	"github.com/coffer-dev/coffer/internal/keyring"
-	"github.com/coffer-dev/coffer/internal/okms"
-	"github.com/coffer-dev/coffer/internal/scaleway"
 	"github.com/coffer-dev/coffer/internal/scheduler"
 	"github.com/coffer-dev/coffer/internal/seal"
 	"github.com/coffer-dev/coffer/internal/server"
-	"github.com/coffer-dev/coffer/internal/vaultkv"
 )
 
 // File names inside the data directory.
@@ -185,8 +182,19 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if n.keyring, err = keyring.Open(ctx, n.store, n.root, cfg.Now); err != nil {
 		return nil, err
 	}
+	if !cfg.NoAudit {
+		clock := cfg.Now
+		if clock == nil {
+			clock = time.Now
+		}
+		n.audit = audit.NewWriter(audit.Config{Store: n.store, Now: func() time.Time {
+			return clock().UTC().Truncate(time.Microsecond)
+		}})
+		n.audit.Open()
+	}
 	n.Engine = engine.New(engine.Config{
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
+		Audit: n.auditWrite(),
 	})
 	n.listener = listen(n.store, n.Engine)
 	creds, err := n.Engine.Bootstrap(ctx)
@@ -210,29 +218,23 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err != nil {
 		return nil, err
 	}
-	vault := vaultkv.New(vaultkv.Config{
-		Service: n.Engine, MaxBodySize: cfg.MaxBodySize, Now: n.Engine.Now, Logger: cfg.Logger,
-	})
-	n.Server = server.New(server.Config{
-		Addr: cfg.Listen,
-		Scaleway: scaleway.New(scaleway.Config{
-			Service: n.Engine, Regions: cfg.Regions, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger,
-		}),
-		OKMS: okmsDialect{
-			Handler: okms.New(okms.Config{Service: n.Engine, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger}),
-			vault:   vault,
-		},
-		VaultKV:   vault,
-		Admin:     adminapi.New(n.Engine, cfg.Logger).WithSystem(adminapi.System{Store: storeKind(cfg.Store)}),
-		Ready:     n.store.Ping,
-		Logger:    cfg.Logger,
-		TLSAddr:   cfg.TLSListen,
-		TLSConfig: tlsConfig,
-		CertAuth:  n.Engine.AuthenticateCertificate,
-		Audit:     n.auditWriter(cfg),
-		// After auditWriter, which it reads (calls run left to right).
+	if n.Server, err = server.New(server.Config{
+		Addr:        cfg.Listen,
+		Service:     n.Engine,
+		Regions:     cfg.Regions,
+		MaxBodySize: cfg.MaxBodySize,
+		System:      adminapi.System{Store: storeKind(cfg.Store)},
+		Now:         n.Engine.Now,
+		Ready:       n.store.Ping,
+		Logger:      cfg.Logger,
+		TLSAddr:     cfg.TLSListen,
+		TLSConfig:   tlsConfig,
+		Audit:       n.auditWrite(),
 		AuditExpect: n.auditExpect(),
-	})
+		NoAudit:     cfg.NoAudit,
+	}); err != nil {
+		return nil, err
+	}
 	n.scheduler = newScheduler(cfg, n.store, n.Engine)
 	n.flusher = startAccessFlusher(n.Engine, cfg.AccessFlushInterval, cfg.Logger)
 	return n, nil
@@ -333,21 +335,6 @@ func exists(path string) bool {
 	return !errors.Is(err, fs.ErrNotExist)
 }
 
-// okmsDialect is what OKMS serves: its secret API v2 and, under
-// /api/{okmsId}/v1, the Vault KV v2 API on the okmsId's project. The Vault
-// handler is the server's own, so that it also answers the malformed paths
-// under that prefix in Vault's format.
-type okmsDialect struct {
-	*okms.Handler
-	vault *vaultkv.Handler
-}
-
-// Register mounts both APIs.
-func (d okmsDialect) Register(mux *http.ServeMux) {
-	d.Handler.Register(mux)
-	d.vault.Mount(mux, okms.VaultPrefix, okms.Project)
-}
-
 // auditExpect returns the writer's Expect, or nil when the trail is off.
 func (n *Node) auditExpect() func() (release func()) {
 	if n.audit == nil {
@@ -365,13 +352,11 @@ func (n *Node) AuditStats() audit.Stats {
 	return n.audit.Stats()
 }
 
-// auditWriter starts the writer of the audit trail and returns what the
-// server calls to write a record, or nil when the trail is off.
-func (n *Node) auditWriter(cfg Config) func(context.Context, *coffer.AuditRecord) error {
-	if cfg.NoAudit {
+// auditWrite returns what the server calls to write a record, or nil when
+// the trail is off.
+func (n *Node) auditWrite() func(context.Context, *coffer.AuditRecord) error {
+	if n.audit == nil {
 		return nil
 	}
-	n.audit = audit.NewWriter(audit.Config{Store: n.store, Now: n.Engine.Now})
-	n.audit.Open()
 	return n.audit.Write
 }

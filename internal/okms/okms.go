@@ -12,11 +12,13 @@ package okms
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/auth"
 )
 
 // Service is what this dialect needs of the engine.
@@ -40,11 +42,14 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// Handler serves the API.
+// Handler serves the API at its mount, "/api/{okmsId}/v2" (the paths
+// below are relative to it; the mount sets okmsId).
 type Handler struct {
 	svc     Service
 	maxBody int64
 	log     *slog.Logger
+	auth    *auth.Authenticator
+	mux     *http.ServeMux
 }
 
 // New returns a Handler.
@@ -56,18 +61,24 @@ func New(cfg Config) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.auth = auth.New(auth.Config{
+		Service: cfg.Service,
+		Schemes: []auth.Scheme{auth.ClientCertificate, auth.Bearer},
+		Fail: func(w http.ResponseWriter, r *http.Request, err error) {
+			if errors.Is(err, auth.ErrNoCredential) {
+				err = errNoToken
+			}
+			h.writeError(r.Context(), w, err)
+		},
+	})
+	h.mux = h.routes()
 	return h
 }
 
-// Prefix is where the API lives.
-const Prefix = "/api/{okmsId}/v2"
-
-// VaultPrefix is where OKMS serves its Vault-compatible KV v2 API, on the
-// okmsId's project (see Project).
-const VaultPrefix = "/api/{okmsId}/v1"
-
-// Project returns the project a request under Prefix or VaultPrefix names:
-// its okmsId. The engine checks that it is a project the caller may use.
+// Project returns the project a request under the OKMS mounts names: its
+// okmsId, which the mount sets. The engine checks that it is a project the
+// caller may use. It is also the project of the Vault KV v2 API that OKMS
+// serves under /api/{okmsId}/v1.
 func Project(r *http.Request) (string, error) {
 	id := okmsID(r)
 	if id == "" {
@@ -76,29 +87,21 @@ func Project(r *http.Request) (string, error) {
 	return id, nil
 }
 
-// Register mounts every route on mux. Each pattern takes every method, so
+// routes returns the API's routes. Each pattern takes every method, so
 // that a wrong method answers 405 in this dialect's format; secret paths
-// are decoded by the handler itself (see path.go).
-func (h *Handler) Register(mux *http.ServeMux) {
-	mux.Handle(Prefix+"/secret", h.wrap(h.secrets))
-	mux.Handle(Prefix+"/secret/{path...}", h.wrap(h.secret))
-	mux.Handle(Prefix+"/secretConfig", h.wrap(h.secretConfig))
-	// Unknown paths under the prefix answer in this dialect's format; the
-	// prefix itself too, rather than with the mux's redirect to "prefix/".
-	noRoute := h.wrap(func(http.ResponseWriter, *http.Request) error { return errNoRoute })
-	mux.Handle(Prefix, noRoute)
-	mux.Handle(Prefix+"/", noRoute)
+// are decoded by the handler itself (see path.go). Unknown paths answer in
+// this dialect's format.
+func (h *Handler) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/secret", h.wrap(h.secrets))
+	mux.Handle("/secret/{path...}", h.wrap(h.secret))
+	mux.Handle("/secretConfig", h.wrap(h.secretConfig))
+	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
+	return mux
 }
 
-// OwnsPath reports whether a path belongs to this API: /api/{okmsId}/v2/...
-func (h *Handler) OwnsPath(path string) bool {
-	rest, ok := strings.CutPrefix(path, "/api/")
-	if !ok {
-		return false
-	}
-	_, rest, ok = strings.Cut(rest, "/")
-	return ok && (rest == "v2" || strings.HasPrefix(rest, "v2/"))
-}
+// ServeHTTP serves a request whose path is relative to the mount.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
 // WriteBadPath answers a path with ".", ".." or empty segments, which the
 // server refuses before routing: for a secret path, the cleaned path would
@@ -113,49 +116,22 @@ func (h *Handler) WriteInternalError(w http.ResponseWriter, r *http.Request) {
 	h.writeError(r.Context(), w, &coffer.Error{Code: coffer.EINTERNAL, Message: "the request could not be recorded in the audit trail"})
 }
 
-// wrap bounds the body, authenticates the bearer token (unless a client
-// certificate did) and writes the handler's error, if any, in the service's
-// format.
+// wrap bounds the body, authenticates the caller and writes the handler's
+// error, if any, in the service's format.
 func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		if okmsID(r) == "" {
-			h.writeError(ctx, w, errNoRoute)
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-		if coffer.CallerFromContext(ctx) == nil { // else a client certificate authenticated it
-			token, ok := bearerToken(r.Header)
-			if !ok {
-				h.writeError(ctx, w, errNoToken)
-				return
-			}
-			c, err := h.svc.AuthenticateSecretKey(ctx, token)
-			if err != nil {
-				h.writeError(ctx, w, err)
-				return
-			}
-			r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
-		}
+	authed := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
 			h.writeError(r.Context(), w, err)
 		}
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if okmsID(r) == "" {
+			h.writeError(r.Context(), w, errNoRoute)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		authed.ServeHTTP(w, r)
 	})
-}
-
-// bearerToken returns the token of an "Authorization: Bearer <token>"
-// header; the scheme is case-insensitive.
-func bearerToken(hd http.Header) (string, bool) {
-	v := hd.Values("Authorization")
-	if len(v) != 1 {
-		return "", false
-	}
-	scheme, token, ok := strings.Cut(v[0], " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return "", false
-	}
-	token = strings.TrimSpace(token)
-	return token, token != ""
 }
 
 // okmsID returns the project the request names.

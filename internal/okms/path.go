@@ -43,15 +43,15 @@ func (t target) folderAndName() (string, string) { return coffer.SplitFullPath(t
 // maxPathLen bounds a decoded secret path.
 const maxPathLen = 1024
 
-// parseTarget decodes the escaped request path of a /secret/... route:
-// everything after /api/{okmsId}/v2/secret/. Returns EINVALID.
+// parseTarget decodes the escaped request path, below the mount, of a
+// /secret/... route: everything after /secret/. Returns EINVALID.
 func parseTarget(escaped string) (target, error) {
-	// "", "api", okmsId, "v2", "secret", rest
-	parts := strings.SplitN(escaped, "/", 6)
-	if len(parts) < 6 {
+	// "", "secret", rest
+	parts := strings.SplitN(escaped, "/", 3)
+	if len(parts) < 3 {
 		return target{}, invalidPath("the secret path is required")
 	}
-	return parseSecretURL(parts[5])
+	return parseSecretURL(parts[2])
 }
 
 // parseSecretURL decodes the escaped part of a URL after /secret/.

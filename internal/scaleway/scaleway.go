@@ -15,6 +15,7 @@ import (
 	"strings"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/auth"
 )
 
 // Service is what this dialect needs of the engine.
@@ -33,12 +34,15 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// Handler serves the API.
+// Handler serves the API, mounted at "/secret-manager" (the paths below
+// are relative to it).
 type Handler struct {
 	svc     Service
 	regions map[string]bool
 	maxBody int64
 	log     *slog.Logger
+	auth    *auth.Authenticator
+	mux     *http.ServeMux
 }
 
 // New returns a Handler.
@@ -53,14 +57,23 @@ func New(cfg Config) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	h.auth = auth.New(auth.Config{
+		Service: cfg.Service,
+		Schemes: []auth.Scheme{auth.ClientCertificate, auth.XAuthToken},
+		Fail:    func(w http.ResponseWriter, r *http.Request, err error) { h.writeError(r.Context(), w, err) },
+	})
+	h.mux = h.routes()
 	return h
 }
 
-// Prefix is where the API lives; the region follows.
-const Prefix = "/secret-manager/v1beta1/regions/{region}"
+// regionPrefix is where the API's routes live, below the mount; the
+// region follows.
+const regionPrefix = "/v1beta1/regions/{region}"
 
-// Register mounts every route on mux.
-func (h *Handler) Register(mux *http.ServeMux) {
+// routes returns the API's routes. Unknown paths answer in this dialect's
+// format.
+func (h *Handler) routes() *http.ServeMux {
+	mux := http.NewServeMux()
 	routes := []struct {
 		pattern string
 		fn      func(w http.ResponseWriter, r *http.Request) error
@@ -89,52 +102,45 @@ func (h *Handler) Register(mux *http.ServeMux) {
 		{"GET /secret-types", h.listSecretTypes},
 	}
 	for _, rt := range routes {
-		method, path, _ := cut(rt.pattern)
-		mux.Handle(method+" "+Prefix+path, h.wrap(rt.fn))
+		method, path, _ := strings.Cut(rt.pattern, " ")
+		mux.Handle(method+" "+regionPrefix+path, h.wrap(rt.fn))
 	}
-	// Unknown paths under the prefix answer in this dialect's format.
-	mux.Handle("/secret-manager/", h.wrap(func(http.ResponseWriter, *http.Request) error {
+	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
 	}))
-	mux.HandleFunc("GET /metadata", h.metadata)
+	return mux
 }
 
-func cut(pattern string) (string, string, bool) {
-	for i := 0; i < len(pattern); i++ {
-		if pattern[i] == ' ' {
-			return pattern[:i], pattern[i+1:], true
-		}
-	}
-	return "", pattern, false
+// ServeHTTP serves a request whose path is relative to the mount.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+
+// Metadata serves the gateway's metadata call (mounted at "/metadata"),
+// which needs no credential.
+func (h *Handler) Metadata() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{$}", h.metadata)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		h.writeError(r.Context(), w, &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"})
+	})
+	return mux
 }
 
-// wrap checks the region, bounds the body, authenticates the X-Auth-Token
-// and writes the handler's error, if any, in the service's format.
+// wrap checks the region, bounds the body, authenticates the caller and
+// writes the handler's error, if any, in the service's format.
 func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
-		if region := r.PathValue("region"); region != "" && !h.regions[region] {
-			h.writeError(ctx, w, coffer.NotFound("region", region))
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-		if coffer.CallerFromContext(ctx) == nil { // else a client certificate authenticated it
-			c, err := h.svc.AuthenticateSecretKey(ctx, r.Header.Get("X-Auth-Token"))
-			if err != nil {
-				h.writeError(ctx, w, err)
-				return
-			}
-			r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
-		}
+	authed := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := fn(w, r); err != nil {
 			h.writeError(r.Context(), w, err)
 		}
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if region := r.PathValue("region"); region != "" && !h.regions[region] {
+			h.writeError(r.Context(), w, coffer.NotFound("region", region))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
+		authed.ServeHTTP(w, r)
 	})
-}
-
-// OwnsPath reports whether a path belongs to this API.
-func (h *Handler) OwnsPath(path string) bool {
-	return strings.HasPrefix(path, "/secret-manager/")
 }
 
 // WriteBadPath answers a path with ".", ".." or empty segments.

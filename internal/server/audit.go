@@ -2,10 +2,8 @@ package server
 
 import (
 	"bytes"
-	"fmt"
 	"net"
 	"net/http"
-	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -19,23 +17,14 @@ const (
 	maxAuditUserAgent = 512
 )
 
-// owner returns the dialect that serves a path, or nil: only requests that
-// reach a dialect are audited, not the operational endpoints.
-func (s *Server) owner(p string) *namedDialect {
-	for _, d := range s.namedDialects() {
-		if o, ok := d.Dialect.(interface{ OwnsPath(string) bool }); ok && o.OwnsPath(p) {
-			return &d
-		}
-	}
-	return nil
-}
-
-// serveAudited serves a request whose response is held until its audit
-// record is durable. The handler writes into a buffer; the record is
-// written; only then is the buffer sent, or, when the record could not be
-// written, a 500 in the dialect's format instead. The buffer, which may hold
-// secret values, is zeroed once sent.
-func (s *Server) serveAudited(w http.ResponseWriter, r *http.Request, next http.Handler, d *namedDialect, start time.Time) {
+// serveMount serves a request that a mount owns. Its response is held
+// until its audit record is durable: the handler writes into a buffer; the
+// record is written; only then is the buffer sent, or, when the record
+// could not be written, a 500 in the dialect's format instead. The buffer,
+// which may hold secret values, is zeroed once sent. r is the request the
+// mount's handler gets (see route): its Pattern is the route that served
+// it.
+func (s *Server) serveMount(w http.ResponseWriter, r *http.Request, m *mount, h http.Handler, start time.Time) {
 	ctx := r.Context()
 	// Announce the record (see Config.AuditExpect); release is idempotent,
 	// and also runs if the handler aborts the request.
@@ -44,57 +33,37 @@ func (s *Server) serveAudited(w http.ResponseWriter, r *http.Request, next http.
 		release = s.cfg.AuditExpect()
 	}
 	defer release()
-	id := coffer.RequestIDFromContext(ctx)
 	entry := &coffer.AuditEntry{}
-	entry.SetCaller(coffer.CallerFromContext(ctx))
 	r = r.WithContext(coffer.NewContextWithAuditEntry(ctx, entry))
 
 	buf := newBufferedResponse(w)
 	defer buf.release()
-	if !s.serveBuffered(buf, r, next) {
+	panicked := s.recovered(r, func() { h.ServeHTTP(buf, r) })
+	if buf.status == 0 {
+		buf.status = http.StatusOK
+	}
+	if panicked {
 		buf.reset()
 		buf.status = http.StatusInternalServerError
 	}
-	rec := auditRecord(r, d.name, entry.Caller(), buf.status, start)
-	if rec.Outcome != coffer.AuditOK {
-		rec.ErrorCode = entry.ErrorCode()
-	}
 	release()
-	if err := s.cfg.Audit(ctx, rec); err != nil {
-		s.cfg.Logger.ErrorContext(ctx, "audit record not written: the request fails", "request_id", id, "error", err)
-		buf.dropHeader()
-		s.writeInternalError(w, r, d.Dialect)
-		s.logRequest(r, http.StatusInternalServerError, start)
-		return
+	if s.cfg.Audit != nil {
+		rec := auditRecord(r, m, entry, buf.status, start)
+		if err := s.cfg.Audit(ctx, rec); err != nil {
+			s.cfg.Logger.ErrorContext(ctx, "audit record not written: the request fails",
+				"request_id", coffer.RequestIDFromContext(ctx), "error", err)
+			buf.dropHeader()
+			m.Errors.WriteInternalError(w, r)
+			s.logRequest(r, http.StatusInternalServerError, start)
+			return
+		}
 	}
-	if buf.panicked {
-		buf.dropHeader()
-		s.writeInternalError(w, r, d.Dialect)
+	if panicked {
+		m.Errors.WriteInternalError(w, r)
 	} else {
 		buf.send()
 	}
 	s.logRequest(r, buf.status, start)
-}
-
-// serveBuffered runs the handler into buf, and reports false if it
-// panicked.
-func (s *Server) serveBuffered(buf *bufferedResponse, r *http.Request, next http.Handler) (ok bool) {
-	defer func() {
-		if v := recover(); v != nil {
-			if v == http.ErrAbortHandler {
-				panic(v)
-			}
-			s.cfg.Logger.ErrorContext(r.Context(), "panic serving request", "request_id", coffer.RequestIDFromContext(r.Context()),
-				"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
-			buf.panicked = true
-			ok = false
-		}
-	}()
-	next.ServeHTTP(buf, r)
-	if buf.status == 0 {
-		buf.status = http.StatusOK
-	}
-	return true
 }
 
 func (s *Server) logRequest(r *http.Request, status int, start time.Time) {
@@ -106,44 +75,37 @@ func (s *Server) logRequest(r *http.Request, status int, start time.Time) {
 		"method", r.Method, "path", p, "status", status, "duration", time.Since(start), "remote", r.RemoteAddr)
 }
 
-// writeInternalError answers with a 500 in the dialect's format, or as a
-// plain JSON error. Headers the handler set are not sent.
-func (s *Server) writeInternalError(w http.ResponseWriter, r *http.Request, d Dialect) {
-	if ie, ok := d.(InternalErrorWriter); ok {
-		ie.WriteInternalError(w, r)
-		return
-	}
-	w.Header()["Content-Type"] = []string{"application/json"}
-	w.WriteHeader(http.StatusInternalServerError)
-	_, _ = w.Write([]byte(`{"message":"internal error","type":"internal_error"}`))
-}
-
-// auditRecord describes a served request. Action and resource come from
-// the route the mux matched on r, the caller from the entry the engine
-// filled. Nothing from the body, the query string or the credentials.
-func auditRecord(r *http.Request, dialect string, c *coffer.Caller, status int, start time.Time) *coffer.AuditRecord {
+// auditRecord describes a served request. The action is the route the
+// mount's mux matched on r; project, secret, path and revision are what
+// the engine resolved (coffer.AuditFacts), never words of the request; the
+// caller is the one the request authenticated as. Nothing from the body,
+// the query string or the credentials.
+func auditRecord(r *http.Request, m *mount, entry *coffer.AuditEntry, status int, start time.Time) *coffer.AuditRecord {
+	f := entry.Facts()
 	rec := &coffer.AuditRecord{
 		Time:      start,
-		Dialect:   dialect,
-		Action:    r.Method + " " + routeOf(r),
-		SecretID:  bound(r.PathValue("secret_id"), maxAuditField),
-		Path:      bound(r.PathValue("path"), maxAuditField),
-		Revision:  bound(r.PathValue("revision"), maxAuditField),
+		Dialect:   m.Name,
+		Action:    r.Method + " " + routeOf(r, m),
+		ProjectID: bound(f.ProjectID, maxAuditField),
+		SecretID:  bound(f.SecretID, maxAuditField),
+		Path:      bound(f.Path, maxAuditField),
+		Revision:  bound(f.Revision, maxAuditField),
 		Status:    status,
 		Outcome:   coffer.AuditOutcomeOf(status),
 		RequestID: coffer.RequestIDFromContext(r.Context()),
 		Source:    sourceOf(r),
 		UserAgent: bound(r.UserAgent(), maxAuditUserAgent),
-		ProjectID: bound(r.PathValue("okmsId"), maxAuditField),
 	}
-	if rec.ProjectID == "" && r.URL != nil {
-		rec.ProjectID = bound(r.URL.Query().Get("project_id"), maxAuditField)
+	if rec.Outcome != coffer.AuditOK {
+		rec.ErrorCode = entry.ErrorCode()
 	}
-	if c != nil {
+	if c := entry.Caller(); c != nil {
 		if c.Principal != nil {
 			rec.OrganizationID, rec.PrincipalID = c.Principal.OrganizationID, c.Principal.ID
 		}
 		rec.AccessKey, rec.CertificateSerial = c.AccessKey, c.CertificateSerial
+		// A request that resolved no project (a listing of nothing, a
+		// refusal) is the caller's business in its own project.
 		if rec.ProjectID == "" {
 			rec.ProjectID = c.ProjectScope
 		}
@@ -154,20 +116,22 @@ func auditRecord(r *http.Request, dialect string, c *coffer.Caller, status int, 
 	return rec
 }
 
-// routeOf returns the path of the pattern that matched r, without its
-// method, or "(no route)".
-func routeOf(r *http.Request) string {
-	p := r.Pattern
-	if p == "" {
-		if !cleanPath(r.URL.Path) {
-			return "(not clean)"
-		}
-		return "(no route)"
+// routeOf returns the route that served r, below and with the mount's
+// prefix ("/v1/secret/data/{path...}"), or "(not clean)" for a path the
+// server refused.
+func routeOf(r *http.Request, m *mount) string {
+	if !cleanPath(r.URL.Path) {
+		return "(not clean)"
 	}
+	p := r.Pattern
 	if i := strings.IndexByte(p, ' '); i >= 0 {
 		p = p[i+1:]
 	}
-	return p
+	p = strings.TrimSuffix(p, "{$}")
+	if p == "" || p == "/" {
+		return m.Prefix
+	}
+	return m.Prefix + p
 }
 
 // sourceOf returns the client's address without its port.
@@ -191,10 +155,9 @@ func bound(s string, n int) string {
 // from a pool and are zeroed before they go back, as they may hold secret
 // values.
 type bufferedResponse struct {
-	w        http.ResponseWriter
-	status   int
-	body     *bytes.Buffer
-	panicked bool
+	w      http.ResponseWriter
+	status int
+	body   *bytes.Buffer
 }
 
 // maxPooledBody is the largest body buffer that goes back to the pool:

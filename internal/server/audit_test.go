@@ -13,25 +13,42 @@ import (
 	"github.com/coffer-dev/coffer"
 )
 
-// valueDialect serves a secret value under /v/{secret_id} and answers
-// faults in its own format.
-type valueDialect struct{}
+// valueDialect serves a secret value under /{secret_id}, mounted at /v,
+// and answers faults in its own format. The engine would note the secret it
+// resolves; the handler does it here.
+type valueDialect struct{ *http.ServeMux }
 
 const auditedValue = "s3cr3t-value-held-until-audited"
 
-func (valueDialect) Register(mux *http.ServeMux) {
-	mux.HandleFunc("GET /v/{secret_id}", func(w http.ResponseWriter, _ *http.Request) {
+func newValueDialect() valueDialect {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /{secret_id}", func(w http.ResponseWriter, r *http.Request) {
+		coffer.AuditEntryFromContext(r.Context()).Note(coffer.AuditFacts{SecretID: r.PathValue("secret_id")})
 		w.Header().Set("X-Handler", "yes")
 		_, _ = w.Write([]byte(auditedValue))
 	})
-	mux.HandleFunc("GET /v/boom", func(http.ResponseWriter, *http.Request) { panic(auditedValue) })
+	mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic(auditedValue) })
+	return valueDialect{mux}
 }
 
-func (valueDialect) OwnsPath(p string) bool { return strings.HasPrefix(p, "/v/") }
+func (valueDialect) WriteBadPath(w http.ResponseWriter, _ *http.Request) {
+	w.WriteHeader(http.StatusBadRequest)
+	_, _ = w.Write([]byte(`{"dialect_error":"bad path"}`))
+}
 
 func (valueDialect) WriteInternalError(w http.ResponseWriter, _ *http.Request) {
 	w.WriteHeader(http.StatusInternalServerError)
 	_, _ = w.Write([]byte(`{"dialect_error":"internal"}`))
+}
+
+// mustBuild returns a server of mounts.
+func mustBuild(t *testing.T, cfg Config, mounts ...Mount) *Server {
+	t.Helper()
+	s, err := build(cfg, mounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // TestAuditHoldsTheResponse checks that nothing of a response reaches the
@@ -40,10 +57,11 @@ func (valueDialect) WriteInternalError(w http.ResponseWriter, _ *http.Request) {
 func TestAuditHoldsTheResponse(t *testing.T) {
 	written := make(chan *coffer.AuditRecord, 1)
 	release := make(chan error)
-	s := New(Config{Scaleway: valueDialect{}, Audit: func(_ context.Context, rec *coffer.AuditRecord) error {
+	d := newValueDialect()
+	s := mustBuild(t, Config{Audit: func(_ context.Context, rec *coffer.AuditRecord) error {
 		written <- rec
 		return <-release
-	}})
+	}}, Mount{Name: "scaleway", Prefix: "/v", Handler: d, Errors: d})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 

@@ -1,12 +1,13 @@
-// Package server is coffer's one HTTP server: it mounts every dialect in one
-// routes function, adds what all requests share (request ids, access logs,
-// panic recovery) and the operational endpoints, and shuts down gracefully.
+// Package server is coffer's one HTTP server: it mounts every dialect from
+// one routes table (routes.go), owns what all requests share (request ids,
+// refusal of unclean paths, the audit record of every request a mount
+// serves, access logs, panic recovery) and the operational endpoints, and
+// shuts down gracefully.
 package server
 
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,60 +19,38 @@ import (
 	"time"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/adminapi"
 )
-
-// Dialect is an API that mounts its routes.
-type Dialect interface {
-	Register(mux *http.ServeMux)
-}
-
-// BadPathWriter is implemented by dialects that answer a malformed request
-// path in their own error format.
-type BadPathWriter interface {
-	// OwnsPath reports whether the dialect serves this path.
-	OwnsPath(path string) bool
-	// WriteBadPath answers a request whose path is not clean.
-	WriteBadPath(w http.ResponseWriter, r *http.Request)
-}
-
-// InternalErrorWriter is implemented by dialects that answer a fault of the
-// server in their own error format. The server uses it when a request's
-// audit record cannot be written: the request then fails, and nothing the
-// handler produced is sent.
-type InternalErrorWriter interface {
-	// WriteInternalError answers with a 500.
-	WriteInternalError(w http.ResponseWriter, r *http.Request)
-}
 
 // Config configures a Server.
 type Config struct {
 	// Addr is the address to listen on, e.g. "127.0.0.1:8080".
 	Addr string
-	// Scaleway serves the Scaleway Secret Manager API.
-	Scaleway Dialect
-	// OKMS serves the OVHcloud OKMS secret API v2 under /api/{okmsId}/v2.
-	OKMS Dialect
-	// VaultKV serves the HashiCorp Vault KV v2 API under /v1.
-	VaultKV Dialect
-	// Admin serves coffer's own API under /coffer/v1.
-	Admin Dialect
+	// Service is the engine that every dialect serves (routes.go).
+	Service Service
+	// Regions are the Scaleway regions served.
+	Regions []string
+	// MaxBodySize bounds request bodies of the dialects; 1 MiB when 0.
+	MaxBodySize int64
+	// System is what the admin API's GET /system reports.
+	System adminapi.System
+	// Now is the clock of the engine; time.Now when nil.
+	Now func() time.Time
 	// Ready reports whether the node can serve (its store answers).
 	Ready  func(ctx context.Context) error
 	Logger *slog.Logger
 
 	// TLSAddr, when set, is a second listener that speaks TLS with
-	// TLSConfig and accepts client certificates it verifies.
+	// TLSConfig and accepts client certificates it verifies; the dialects
+	// authenticate them (internal/auth).
 	TLSAddr   string
 	TLSConfig *tls.Config
-	// CertAuth authenticates a verified client certificate. A request whose
-	// certificate it accepts carries that caller; one it refuses goes on
-	// unauthenticated, and the dialect answers in its own format.
-	CertAuth func(ctx context.Context, cert *x509.Certificate) (*coffer.Caller, error)
 
-	// Audit, when set, makes every request that a dialect owns yield one
-	// audit record, written through Audit before the response is sent: the
+	// Audit makes every request that reaches a mount yield one audit
+	// record, written through Audit before the response is sent: the
 	// handler's response is held until Audit returns nil, and replaced by
-	// a 500 in the dialect's format when it fails. See audit.go.
+	// a 500 in the dialect's format when it fails. See audit.go. It is
+	// required unless NoAudit is set.
 	Audit func(ctx context.Context, rec *coffer.AuditRecord) error
 	// AuditExpect, when set, is called as an audited request starts, to
 	// announce the record it will write: a group-committing writer can
@@ -79,11 +58,16 @@ type Config struct {
 	// together. The request calls release just before Audit, or when it
 	// ends without writing.
 	AuditExpect func() (release func())
+	// NoAudit serves without an audit trail (benchmarks compare with it).
+	// Without it, a server without Audit cannot be built.
+	NoAudit bool
 }
 
 // Server serves coffer over HTTP.
 type Server struct {
 	cfg     Config
+	mounts  []*mount
+	ops     *http.ServeMux
 	handler http.Handler
 	srv     *http.Server
 	ln      net.Listener
@@ -94,22 +78,49 @@ type Server struct {
 	tlsDone chan error
 }
 
-// New returns a server; Open starts it.
-func New(cfg Config) *Server {
+// New returns a server that mounts every dialect of the routes table on
+// cfg.Service; Open starts it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("server: no service to serve")
+	}
+	return build(cfg, routes(cfg))
+}
+
+// build returns a server of mounts. It refuses a mount that could not be
+// answered or audited: one without a name, a handler or an error writer, a
+// malformed or repeated prefix, and any mount at all when the
+// configuration has no audit trail and does not say so.
+func build(cfg Config, mounts []Mount) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Audit == nil && !cfg.NoAudit {
+		return nil, errors.New("server: a server without an audit trail must say so (NoAudit)")
+	}
 	s := &Server{cfg: cfg}
-	s.handler = s.middleware(s.routes())
-	return s
+	seen := map[string]bool{}
+	for _, m := range mounts {
+		mt, err := newMount(m)
+		if err != nil {
+			return nil, err
+		}
+		if seen[mt.key] {
+			return nil, fmt.Errorf("server: two mounts at %s", m.Prefix)
+		}
+		seen[mt.key] = true
+		s.mounts = append(s.mounts, mt)
+	}
+	sortMounts(s.mounts)
+	s.ops = s.opsRoutes()
+	s.handler = http.HandlerFunc(s.serveHTTP)
+	return s, nil
 }
 
-// routes mounts every dialect and the operational endpoints.
-func (s *Server) routes() *http.ServeMux {
+// opsRoutes serves the operational endpoints, which no dialect owns: they
+// are not audited and need no credential.
+func (s *Server) opsRoutes() *http.ServeMux {
 	mux := http.NewServeMux()
-	for _, d := range s.dialects() {
-		d.Register(mux)
-	}
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeStatus(w, http.StatusOK, "ok")
 	})
@@ -209,6 +220,61 @@ func (s *Server) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// serveHTTP gives every request an id (returned as X-Request-Id), refuses
+// a path that is not clean, and hands the request to the mount that owns
+// its path (audited, see audit.go) or to the operational endpoints.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	id := coffer.NewRequestID()
+	w.Header().Set("X-Request-Id", id)
+	r = r.WithContext(coffer.NewContextWithRequestID(r.Context(), id))
+	m, inner := s.route(r)
+	if !cleanPath(r.URL.Path) {
+		// http.ServeMux would answer with a redirect to the cleaned
+		// path, which clients follow with the same method: a "..",
+		// "." or empty segment could turn an operation on one resource
+		// into one on its parent. Refuse instead, in the format of the
+		// dialect whose prefix the path starts with.
+		if m != nil {
+			s.serveMount(w, r, m, http.HandlerFunc(m.Errors.WriteBadPath), start)
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w}
+		writeBadPath(rec)
+		s.logRequest(r, rec.status, start)
+		return
+	}
+	if m != nil {
+		s.serveMount(w, inner, m, m.Handler, start)
+		return
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	if s.recovered(r, func() { s.ops.ServeHTTP(rec, r) }) && rec.status == 0 {
+		w.Header()["Content-Type"] = []string{"application/json"}
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"message":"internal error","type":"internal_error"}`))
+	}
+	s.logRequest(r, rec.status, start)
+}
+
+// recovered runs fn and reports whether it panicked. The panic's value is
+// not logged, only its type and the stack: a handler may panic with a
+// secret in hand. http.ErrAbortHandler goes on up, as net/http wants.
+func (s *Server) recovered(r *http.Request, fn func()) (panicked bool) {
+	defer func() {
+		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.cfg.Logger.ErrorContext(r.Context(), "panic serving request", "request_id", coffer.RequestIDFromContext(r.Context()),
+				"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
+			panicked = true
+		}
+	}()
+	fn()
+	return false
+}
+
 // statusRecorder remembers the status a handler wrote.
 type statusRecorder struct {
 	http.ResponseWriter
@@ -229,65 +295,6 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// middleware gives every request an id (returned as X-Request-Id), logs it
-// without its query string or body, and turns a panic into a 500 whose log
-// line carries the stack but no value.
-func (s *Server) middleware(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		id := coffer.NewRequestID()
-		w.Header().Set("X-Request-Id", id)
-		ctx := coffer.NewContextWithRequestID(r.Context(), id)
-		rec := &statusRecorder{ResponseWriter: w}
-		if !cleanPath(r.URL.Path) && s.cfg.Audit != nil {
-			if d := s.owner(r.URL.Path); d != nil {
-				s.serveAudited(w, r.WithContext(ctx), http.HandlerFunc(s.writeBadPath), d, start)
-				return
-			}
-		}
-		if !cleanPath(r.URL.Path) {
-			// http.ServeMux would answer with a redirect to the cleaned
-			// path, which clients follow with the same method: a "..",
-			// "." or empty segment could turn an operation on one resource
-			// into one on its parent. Refuse instead.
-			s.writeBadPath(rec, r.WithContext(ctx))
-			s.cfg.Logger.InfoContext(ctx, "request", "request_id", id, "method", r.Method,
-				"path", "(not clean)", "status", rec.status, "duration", time.Since(start), "remote", r.RemoteAddr)
-			return
-		}
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.cfg.Logger.ErrorContext(ctx, "panic serving request", "request_id", id,
-					"panic_type", fmt.Sprintf("%T", v), "stack", string(debug.Stack()))
-				if rec.status == 0 {
-					w.Header()["Content-Type"] = []string{"application/json"}
-					w.WriteHeader(http.StatusInternalServerError)
-					_, _ = w.Write([]byte(`{"message":"internal error","type":"internal_error"}`))
-				}
-			}
-		}()
-		if s.cfg.CertAuth != nil && r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
-			if c, err := s.cfg.CertAuth(ctx, r.TLS.VerifiedChains[0][0]); err == nil {
-				ctx = coffer.NewContextWithCaller(ctx, c)
-			} else if coffer.ErrorCode(err) != coffer.EUNAUTHENTICATED {
-				s.cfg.Logger.ErrorContext(ctx, "client certificate check failed", "request_id", id, "error", err)
-			}
-		}
-		if s.cfg.Audit != nil {
-			if d := s.owner(r.URL.Path); d != nil {
-				s.serveAudited(w, r.WithContext(ctx), next, d, start)
-				return
-			}
-		}
-		next.ServeHTTP(rec, r.WithContext(ctx))
-		s.cfg.Logger.InfoContext(ctx, "request", "request_id", id, "method", r.Method,
-			"path", r.URL.Path, "status", rec.status, "duration", time.Since(start), "remote", r.RemoteAddr)
-	})
-}
-
 // cleanPath reports whether p is absolute and has no ".", ".." or empty
 // segment; one trailing slash is allowed (Vault lists folders with one).
 func cleanPath(p string) bool {
@@ -304,44 +311,10 @@ func cleanPath(p string) bool {
 	return want == p
 }
 
-// writeBadPath answers a request whose path is not clean, in the format of
-// the dialect that owns the path, or as a plain JSON error.
-func (s *Server) writeBadPath(w http.ResponseWriter, r *http.Request) {
-	for _, d := range s.dialects() {
-		if bp, ok := d.(BadPathWriter); ok && bp.OwnsPath(r.URL.Path) {
-			bp.WriteBadPath(w, r)
-			return
-		}
-	}
+// writeBadPath answers, as plain JSON, a request whose path is not clean
+// and lies outside every mount.
+func writeBadPath(w http.ResponseWriter) {
 	w.Header()["Content-Type"] = []string{"application/json"}
 	w.WriteHeader(http.StatusBadRequest)
 	_, _ = w.Write([]byte(`{"message":"the request path must not contain '.', '..' or empty segments"}`))
-}
-
-// dialects lists the configured dialects.
-func (s *Server) dialects() []Dialect {
-	var out []Dialect
-	for _, d := range s.namedDialects() {
-		out = append(out, d.Dialect)
-	}
-	return out
-}
-
-// namedDialect is a dialect with the name audit records give it.
-type namedDialect struct {
-	name string
-	Dialect
-}
-
-// namedDialects lists the configured dialects with their names.
-func (s *Server) namedDialects() []namedDialect {
-	var out []namedDialect
-	for _, d := range []namedDialect{
-		{"scaleway", s.cfg.Scaleway}, {"okms", s.cfg.OKMS}, {"vaultkv", s.cfg.VaultKV}, {"admin", s.cfg.Admin},
-	} {
-		if d.Dialect != nil {
-			out = append(out, d)
-		}
-	}
-	return out
 }

@@ -21,36 +21,50 @@ func TestCleanPath(t *testing.T) {
 	}
 }
 
-// panicking is a dialect whose only route panics with a value that must
-// not reach the client or the log.
-type panicking struct{}
+// panicking is a dialect, mounted at /p, whose route /boom panics with a
+// value that must not reach the client or the log.
+type panicking struct{ *http.ServeMux }
 
 const panicSecret = "s3cr3t-value-in-a-panic"
 
-func (panicking) Register(mux *http.ServeMux) {
+func newPanicking() panicking {
+	mux := http.NewServeMux()
 	mux.HandleFunc("GET /boom", func(http.ResponseWriter, *http.Request) { panic(panicSecret) })
 	mux.HandleFunc("GET /ok", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok")) })
+	return panicking{mux}
+}
+
+func (panicking) WriteBadPath(w http.ResponseWriter, _ *http.Request) {
+	w.WriteHeader(http.StatusBadRequest)
+}
+
+func (panicking) WriteInternalError(w http.ResponseWriter, _ *http.Request) {
+	w.Header()["Content-Type"] = []string{"application/json"}
+	w.WriteHeader(http.StatusInternalServerError)
+	_, _ = w.Write([]byte(`{"message":"internal error"}`))
 }
 
 func TestMiddleware(t *testing.T) {
 	var logs bytes.Buffer
-	s := New(Config{Scaleway: panicking{}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	d := newPanicking()
+	s := mustBuild(t, Config{NoAudit: true, Logger: slog.New(slog.NewTextHandler(&logs, nil))},
+		Mount{Name: "p", Prefix: "/p", Handler: d, Errors: d})
 	serve := func(path string) *httptest.ResponseRecorder {
 		rec := httptest.NewRecorder()
 		s.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "http://coffer"+path, nil))
 		return rec
 	}
 
-	rec := serve("/ok")
+	rec := serve("/p/ok")
 	id := rec.Header().Get("X-Request-Id")
 	if rec.Code != 200 || len(id) != 36 {
 		t.Errorf("ok: %d, request id %q", rec.Code, id)
 	}
-	if other := serve("/ok").Header().Get("X-Request-Id"); other == id {
+	if other := serve("/p/ok").Header().Get("X-Request-Id"); other == id {
 		t.Error("two requests got the same id")
 	}
 
-	rec = serve("/boom")
+	rec = serve("/p/boom")
 	if rec.Code != http.StatusInternalServerError || rec.Header().Get("Content-Type") != "application/json" {
 		t.Errorf("panic: %d %q", rec.Code, rec.Header().Get("Content-Type"))
 	}
@@ -63,7 +77,7 @@ func TestMiddleware(t *testing.T) {
 
 	// A path that is not clean is refused, not redirected; outside every
 	// dialect the answer is plain JSON.
-	rec = serve("/ok/../ok")
+	rec = serve("/x/../ok")
 	if rec.Code != http.StatusBadRequest || rec.Header().Get("Location") != "" {
 		t.Errorf("unclean path: %d, Location %q", rec.Code, rec.Header().Get("Location"))
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/auth"
 )
 
 // VaultVersion is the Vault version coffer answers as: the one whose API
@@ -311,4 +312,14 @@ func (h *Handler) sealStatus(w http.ResponseWriter, r *http.Request) error {
 		ClusterName: "coffer",
 	})
 	return nil
+}
+
+// requestToken returns the token the request authenticated with, which
+// lookup-self echoes as Vault does: X-Vault-Token, else the bearer token.
+func requestToken(hd http.Header) string {
+	if t := strings.TrimSpace(hd.Get("X-Vault-Token")); t != "" {
+		return t
+	}
+	t, _ := auth.BearerToken(hd)
+	return t
 }

@@ -13,13 +13,14 @@
 package vaultkv
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/auth"
 )
 
 // Service is what this dialect needs of the engine.
@@ -33,6 +34,13 @@ type Service interface {
 // Config configures the dialect.
 type Config struct {
 	Service Service
+	// Project returns the project that the mount stands for;
+	// DefaultProject when nil.
+	Project ProjectFunc
+	// System serves, besides the KV engine, the sys/ and auth/token/
+	// endpoints clients call (mount discovery, health, token lookup): the
+	// plain Vault API has them, OKMS's does not.
+	System bool
 	// MaxBodySize bounds request bodies; 1 MiB when 0. A larger body is
 	// answered 413.
 	MaxBodySize int64
@@ -41,17 +49,15 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Handler serves the API.
+// Handler serves the API at a mount such as "/v1" (the paths below are
+// relative to it).
 type Handler struct {
 	svc     Service
 	maxBody int64
 	now     func() time.Time
 	log     *slog.Logger
-
-	mu sync.RWMutex
-	// prefixes are the mounted prefixes, split into segments: the paths
-	// this handler owns.
-	prefixes [][]string
+	auth    *auth.Authenticator
+	mux     *http.ServeMux
 }
 
 // New returns a Handler.
@@ -66,11 +72,30 @@ func New(cfg Config) *Handler {
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Project == nil {
+		cfg.Project = DefaultProject
+	}
+	h.auth = auth.New(auth.Config{
+		Service: cfg.Service,
+		Schemes: []auth.Scheme{auth.ClientCertificate, auth.XVaultToken, auth.Bearer},
+		Fail: func(w http.ResponseWriter, r *http.Request, err error) {
+			switch {
+			case errors.Is(err, auth.ErrNoCredential):
+				err = errNoToken
+			case coffer.ErrorCode(err) == coffer.EUNAUTHENTICATED:
+				err = errBadToken
+			}
+			h.writeError(r.Context(), w, err)
+			coffer.AuditEntryFromContext(r.Context()).SetErrorCode(coffer.EUNAUTHENTICATED)
+		},
+	})
+	h.mux = http.NewServeMux()
+	h.routes(h.mux, cfg.Project, cfg.System)
 	return h
 }
 
-// Prefix is where the plain Vault API lives.
-const Prefix = "/v1"
+// ServeHTTP serves a request whose path is relative to the mount.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
 
 // MountName is the name of the one KV v2 mount.
 const MountName = "secret"
@@ -89,22 +114,12 @@ func DefaultProject(r *http.Request) (string, error) {
 	return c.DefaultProjectID, nil
 }
 
-// Register mounts the plain Vault API under /v1: the KV v2 engine as the
-// mount "secret" on the caller's default project, and the sys/ and auth/
-// endpoints clients need.
-func (h *Handler) Register(mux *http.ServeMux) {
-	h.Mount(mux, Prefix, DefaultProject)
-	h.MountSystem(mux, Prefix)
-}
-
-// Mount mounts the KV v2 engine, as the mount "secret", under prefix (such
-// as "/v1", or "/api/{okmsId}/v1" for OKMS), on the project that project
-// returns. Every pattern takes every method, so that an unsupported one is
-// answered in Vault's format; paths under prefix that are not the engine's
-// are answered "no handler for route", and OwnsPath claims them.
-func (h *Handler) Mount(mux *http.ServeMux, prefix string, project ProjectFunc) {
-	h.watch(prefix)
-	kv := prefix + "/" + MountName
+// routes mounts the KV v2 engine as the mount "secret" on the project that
+// project returns and, with system, the sys/ and auth/token/ endpoints.
+// Every pattern takes every method, so that an unsupported one is answered
+// in Vault's format; other paths are answered "no handler for route".
+func (h *Handler) routes(mux *http.ServeMux, project ProjectFunc, system bool) {
+	kv := "/" + MountName
 	routes := []struct {
 		pattern string
 		fn      engineFunc
@@ -132,14 +147,10 @@ func (h *Handler) Mount(mux *http.ServeMux, prefix string, project ProjectFunc) 
 	for _, rt := range routes {
 		mux.Handle(kv+rt.pattern, h.engine(project, rt.fn))
 	}
-	mux.Handle(prefix, h.wrap(h.noRoute))
-	mux.Handle(prefix+"/", h.wrap(h.noRoute))
-}
-
-// MountSystem mounts under prefix the sys/ and auth/token/ endpoints that
-// clients call: mount discovery, health, seal status, token lookup.
-func (h *Handler) MountSystem(mux *http.ServeMux, prefix string) {
-	h.watch(prefix)
+	mux.Handle("/", h.wrap(h.noRoute))
+	if !system {
+		return
+	}
 	authed := []struct {
 		pattern string
 		fn      handlerFunc
@@ -154,45 +165,11 @@ func (h *Handler) MountSystem(mux *http.ServeMux, prefix string) {
 		{"/auth/token/revoke-self", h.revokeSelf},
 	}
 	for _, rt := range authed {
-		mux.Handle(prefix+rt.pattern, h.wrap(rt.fn))
+		mux.Handle(rt.pattern, h.wrap(rt.fn))
 	}
 	// Vault serves these without a token.
-	mux.Handle(prefix+"/sys/health", h.public(h.health))
-	mux.Handle(prefix+"/sys/seal-status", h.public(h.sealStatus))
-}
-
-// watch records a mounted prefix for OwnsPath.
-func (h *Handler) watch(prefix string) {
-	segs := strings.Split(strings.Trim(prefix, "/"), "/")
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, p := range h.prefixes {
-		if strings.Join(p, "/") == strings.Join(segs, "/") {
-			return
-		}
-	}
-	h.prefixes = append(h.prefixes, segs)
-}
-
-// OwnsPath reports whether a request path lies under a mounted prefix. A
-// "{name}" segment of a prefix matches any segment.
-func (h *Handler) OwnsPath(p string) bool {
-	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-next:
-	for _, prefix := range h.prefixes {
-		if len(segs) <= len(prefix) {
-			continue
-		}
-		for i, want := range prefix {
-			if !(strings.HasPrefix(want, "{") && strings.HasSuffix(want, "}")) && segs[i] != want {
-				continue next
-			}
-		}
-		return true
-	}
-	return false
+	mux.Handle("/sys/health", h.public(h.health))
+	mux.Handle("/sys/seal-status", h.public(h.sealStatus))
 }
 
 // WriteBadPath answers a path with ".", ".." or empty segments, which the
@@ -228,35 +205,17 @@ func (h *Handler) engine(project ProjectFunc, fn engineFunc) http.Handler {
 }
 
 // wrap bounds the body, refuses what coffer does not serve (namespaces,
-// response wrapping), authenticates the token unless a client certificate
-// did already, and writes the handler's error, if any, in Vault's format.
+// response wrapping), authenticates the caller, and writes the handler's
+// error, if any, in Vault's format.
 func (h *Handler) wrap(fn handlerFunc) http.Handler {
+	authed := h.auth.Require(h.public(fn))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := r.Context()
 		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
 		if err := unsupportedHeaders(r.Header); err != nil {
-			h.writeError(ctx, w, err)
+			h.writeError(r.Context(), w, err)
 			return
 		}
-		if coffer.CallerFromContext(ctx) == nil {
-			token := requestToken(r.Header)
-			if token == "" {
-				h.writeError(ctx, w, errNoToken)
-				return
-			}
-			c, err := h.svc.AuthenticateSecretKey(ctx, token)
-			if err != nil {
-				if coffer.ErrorCode(err) == coffer.EUNAUTHENTICATED {
-					err = errBadToken
-				}
-				h.writeError(ctx, w, err)
-				return
-			}
-			r = r.WithContext(coffer.NewContextWithCaller(ctx, c))
-		}
-		if err := fn(w, r); err != nil {
-			h.writeError(r.Context(), w, err)
-		}
+		authed.ServeHTTP(w, r)
 	})
 }
 
@@ -267,19 +226,6 @@ func (h *Handler) public(fn handlerFunc) http.Handler {
 			h.writeError(r.Context(), w, err)
 		}
 	})
-}
-
-// requestToken returns the token of X-Vault-Token or, when that header is
-// absent, of "Authorization: Bearer <token>".
-func requestToken(hd http.Header) string {
-	if t := strings.TrimSpace(hd.Get("X-Vault-Token")); t != "" {
-		return t
-	}
-	scheme, token, ok := strings.Cut(strings.TrimSpace(hd.Get("Authorization")), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
 }
 
 // unsupportedHeaders refuses a request for a namespace other than the root
@@ -304,15 +250,9 @@ func (h *Handler) noRoute(_ http.ResponseWriter, r *http.Request) error {
 	}}
 }
 
-// routePath returns the part of a request's path after its "/v1/".
+// routePath returns the part of a request's path below the mount ("/v1").
 func routePath(r *http.Request) string {
-	p := r.URL.Path
-	if i := strings.Index(p, "/v1/"); i >= 0 {
-		p = p[i+len("/v1/"):]
-	} else if strings.HasSuffix(p, "/v1") {
-		p = ""
-	}
-	return truncate(p, 256)
+	return truncate(strings.TrimPrefix(r.URL.Path, "/"), 256)
 }
 
 func truncate(s string, n int) string {

@@ -1,0 +1,45 @@
+package server
+
+import (
+	"github.com/coffer-dev/coffer/internal/adminapi"
+	"github.com/coffer-dev/coffer/internal/okms"
+	"github.com/coffer-dev/coffer/internal/scaleway"
+	"github.com/coffer-dev/coffer/internal/vaultkv"
+)
+
+// Service is what the dialects need of the engine: each dialect's own
+// Service. A new dialect adds its interface here and its line to routes.
+type Service interface {
+	scaleway.Service
+	vaultkv.Service
+	okms.Service
+	adminapi.Service
+}
+
+// routes is the routes table: every API coffer serves, at its prefix (see
+// Mount for how a request finds its mount). Every request under a prefix
+// is answered by its dialect and audited under the mount's name; the
+// operational endpoints (/healthz, /readyz) are outside every mount.
+func routes(cfg Config) []Mount {
+	scw := scaleway.New(scaleway.Config{
+		Service: cfg.Service, Regions: cfg.Regions, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger,
+	})
+	vault := vaultkv.New(vaultkv.Config{
+		Service: cfg.Service, System: true, MaxBodySize: cfg.MaxBodySize, Now: cfg.Now, Logger: cfg.Logger,
+	})
+	// OKMS serves the Vault KV v2 API too, on the okmsId's project.
+	okmsVault := vaultkv.New(vaultkv.Config{
+		Service: cfg.Service, Project: okms.Project, MaxBodySize: cfg.MaxBodySize, Now: cfg.Now, Logger: cfg.Logger,
+	})
+	okmsAPI := okms.New(okms.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
+	admin := adminapi.New(cfg.Service, cfg.Logger).WithSystem(cfg.System)
+
+	return []Mount{
+		{Name: "scaleway", Prefix: "/secret-manager", Handler: scw, Errors: scw},
+		{Name: "scaleway", Prefix: "/metadata", Handler: scw.Metadata(), Errors: scw},
+		{Name: "vaultkv", Prefix: "/v1", Handler: vault, Errors: vault},
+		{Name: "okms", Prefix: "/api/{okmsId}/v2", Handler: okmsAPI, Errors: okmsAPI},
+		{Name: "vaultkv", Prefix: "/api/{okmsId}/v1", Handler: okmsVault, Errors: okmsVault},
+		{Name: "admin", Prefix: adminapi.Prefix, Handler: admin, Errors: admin},
+	}
+}
