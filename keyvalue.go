@@ -16,6 +16,41 @@ type VersionPatch struct {
 	CAS *uint32
 }
 
+// VersionRead asks for one version of the secret at a path, as the dialects
+// that name secrets by path read them.
+type VersionRead struct {
+	ProjectID string
+	// Path is the secret's folder and Name its name, as in SecretCreate.
+	Path string
+	Name string
+	// Revision is the version's number; 0 is the secret's current version,
+	// its last revision (Vault's current_version), destroyed or not.
+	Revision uint32
+	// Data asks for the version's data, which needs the right to access
+	// secrets; without it, only the metadata is read, which needs the right
+	// to read them, nothing is opened and no ephemeral policy fires.
+	Data bool
+	// JSONObject refuses data that is not exactly one JSON object, before
+	// any ephemeral policy fires: the version is then left as it was.
+	JSONObject bool
+}
+
+// VersionReadout is what ReadVersion found.
+type VersionReadout struct {
+	Secret *Secret
+	// Version is nil when the secret has no version yet and the current
+	// one was asked for.
+	Version *Version
+	// Readable reports whether the version's data can be read: it is
+	// enabled and its expiry, if any, has not passed. (Readable is about
+	// the version: a read with Data of a secret scheduled for deletion is
+	// refused, EPRECONDITION.)
+	Readable bool
+	// Data is the version's data, when it was asked for and is readable.
+	// The caller must Wipe it when done.
+	Data Payload
+}
+
 // ProjectSettingsUpdate holds the project settings to change; nil fields are
 // left alone.
 type ProjectSettingsUpdate struct {
@@ -40,6 +75,18 @@ type KeyValueService interface {
 	// JSON object, check-and-set, secret scheduled for deletion), ECONFLICT,
 	// EQUOTA.
 	PatchVersion(ctx context.Context, secretID string, p VersionPatch) (*Secret, *Version, error)
+
+	// ReadVersion reads one version of the secret at a path in one call: the
+	// secret, the version's metadata, whether it is readable and, when
+	// asked for and readable, its data. A version that exists but cannot be
+	// read (disabled, scheduled for deletion, expired, destroyed) comes back
+	// as metadata with Readable false. Every refusal happens before an
+	// expire-once-accessed policy fires, so that a refused read leaves the
+	// version as it was; a read whose expiry has passed applies it. Returns
+	// EINVALID, ENOTFOUND (secret, or version), EFORBIDDEN, EPRECONDITION
+	// (secret scheduled for deletion; data not a JSON object, about the
+	// secret_version, with PreconditionNotJSONObject).
+	ReadVersion(ctx context.Context, in VersionRead) (*VersionReadout, error)
 
 	// PutSecret applies u to the secret at c's project, path and name,
 	// creating that secret from c first when there is none; it reports

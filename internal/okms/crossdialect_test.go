@@ -173,6 +173,20 @@ func TestStatesAcrossDialects(t *testing.T) {
 	scw(t, c, 404, "GET", "/secrets/"+id, "")
 }
 
+// scwReadOnce creates, through the Scaleway API, a secret in folder whose
+// versions expire once accessed, with action, and one version of data; it
+// returns the secret's id.
+func scwReadOnce(t *testing.T, c *client, folder, name, typ, action string, data []byte) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{
+		"project_id": c.okmsID, "name": name, "path": folder, "type": typ,
+		"ephemeral_policy": map[string]any{"expires_once_accessed": true, "action": action},
+	})
+	id := scw(t, c, 200, "POST", "/secrets", string(body))["id"].(string)
+	scw(t, c, 200, "POST", "/secrets/"+id+"/versions", `{"data":"`+base64.StdEncoding.EncodeToString(data)+`"}`)
+	return id
+}
+
 // TestWriteScalewayReadOKMS: a Scaleway secret is an OKMS secret at its
 // full path; a value that is not a JSON object cannot be shown as OKMS data
 // and is a clear error, while its metadata stays readable.
@@ -294,4 +308,69 @@ func TestSecretScheduledForDeletion(t *testing.T) {
 	c.ok(204, "DELETE", "/secret/old", "")
 	scw(t, c, 404, "GET", "/secrets/"+id, "")
 	c.ok(200, "POST", "/secret", `{"path":"old","version":{"data":{}}}`)
+}
+
+// TestNonJSONReadOnceThroughOKMS: an OKMS read with data of an opaque value
+// that expires once accessed is refused before the policy fires, so that
+// the value is still there, for the Scaleway API to hand out, once.
+func TestNonJSONReadOnceThroughOKMS(t *testing.T) {
+	_, c, _ := start(t)
+	for action, gone := range map[string]string{"disable": "disabled", "delete": "deleted"} {
+		data := []byte("opaque, read once")
+		id := scwReadOnce(t, c, "/once", action, "opaque", action, data)
+		key := "/secret/once%2F" + action
+		for _, p := range []string{key + "?includeData=true", key + "?version=1&includeData=true", key + "/version/1?includeData=true"} {
+			msgs := c.fail(400, 50405377, "GET", p, "")
+			if len(msgs) != 1 || msgs[0] != "version 1 holds data that is not a JSON object, which the OKMS API cannot return: read it through the Scaleway API" {
+				t.Errorf("%s: %q", p, msgs)
+			}
+		}
+		if st := scw(t, c, 200, "GET", "/secrets/"+id+"/versions/1", "")["status"]; st != "enabled" {
+			t.Fatalf("%s: version %v after refused OKMS reads, want enabled", key, st)
+		}
+		// Without data, the version reads as active, and nothing fires.
+		if m := object(t, c.ok(200, "GET", key+"/version/1", "")); field(m, "state") != "active" {
+			t.Errorf("%s without data: %v", key, m)
+		}
+		if got := scwData(t, c, id, "1"); string(got) != string(data) {
+			t.Errorf("%s: Scaleway reads %q, want %q", key, got, data)
+		}
+		if st := scw(t, c, 200, "GET", "/secrets/"+id+"/versions/1", "")["status"]; st != gone {
+			t.Errorf("%s: version %v after the Scaleway read, want %s", key, st, gone)
+		}
+	}
+}
+
+// TestReadOnceThroughOKMS: a JSON value that expires once accessed is
+// handed out by one OKMS read with data; the next reads answer the version
+// without data. Reads without data do not consume it.
+func TestReadOnceThroughOKMS(t *testing.T) {
+	_, c, _ := start(t)
+	for action, state := range map[string]string{"disable": "deactivated", "delete": "deleted"} {
+		scwReadOnce(t, c, "/once-json", action, "key_value", action, []byte(`{"k":"v"}`))
+		key := "/secret/once-json%2F" + action
+		// version returns the version an answer holds: a secret's, or
+		// the answer itself.
+		version := func(p string) map[string]any {
+			m := object(t, c.ok(200, "GET", p, ""))
+			if strings.Contains(p, "/version/") {
+				return m
+			}
+			v, _ := m["version"].(map[string]any)
+			return v
+		}
+		for _, p := range []string{key, key + "/version/1"} {
+			if v := version(p); field(v, "state") != "active" || field(v, "data") != nil {
+				t.Fatalf("%s without data: %v", p, v)
+			}
+		}
+		if v := version(key + "?includeData=true"); field(v, "data.k") != "v" || field(v, "state") != state {
+			t.Errorf("%s: first read %v", key, v)
+		}
+		for _, p := range []string{key + "?includeData=true", key + "/version/1?includeData=true"} {
+			if v := version(p); field(v, "state") != state || field(v, "data") != nil {
+				t.Errorf("%s: read after the first %v", p, v)
+			}
+		}
+	}
 }

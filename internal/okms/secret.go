@@ -81,28 +81,18 @@ func (h *Handler) getSecret(w http.ResponseWriter, r *http.Request, t target) er
 	if q.err != nil {
 		return q.err
 	}
-	var s *coffer.Secret
-	var err error
-	if include {
-		s, err = h.lookup(r, t)
-	} else {
-		folder, name := t.folderAndName()
-		s, err = h.svc.GetSecretByPath(r.Context(), okmsID(r), folder, name)
-	}
-	if err != nil {
-		return err
-	}
-	out := toSecret(s)
-	n := s.LastRevision
+	var n uint32 // the current version
 	if rev != nil {
 		n = *rev
 	}
-	if n != 0 {
-		v, data, err := h.readVersion(r, s.ID, n, include)
-		defer data.Wipe()
-		if err != nil {
-			return err
-		}
+	rd, err := h.readVersion(r, t, n, include)
+	if err != nil {
+		return err
+	}
+	defer rd.Data.Wipe()
+	out := toSecret(rd.Secret)
+	if rd.Version != nil {
+		v := toReadVersion(rd)
 		out.Version = &v
 	}
 	writeJSON(w, http.StatusOK, out)

@@ -64,16 +64,12 @@ func (h *Handler) getVersion(w http.ResponseWriter, r *http.Request, t target) e
 	if q.err != nil {
 		return q.err
 	}
-	s, err := h.lookup(r, t)
+	rd, err := h.readVersion(r, t, t.version, include)
 	if err != nil {
 		return err
 	}
-	v, data, err := h.readVersion(r, s.ID, t.version, include)
-	defer data.Wipe()
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, v)
+	defer rd.Data.Wipe()
+	writeJSON(w, http.StatusOK, toReadVersion(rd))
 	return nil
 }
 
@@ -110,41 +106,32 @@ func (h *Handler) updateVersion(w http.ResponseWriter, r *http.Request, t target
 	return nil
 }
 
-// readVersion returns a version and, when include is set and the version
+// readVersion reads, in one engine call, the secret a URL names and its
+// version n (0: the current one) and, when include is set and the version
 // is active, its data, which the caller wipes once written. A version
 // whose data cannot be read (deactivated, deleted, expired) comes without
 // data, as OKMS answers. Data that is not a JSON object, written through
-// another API, cannot be shown here: it is an error that says so.
-func (h *Handler) readVersion(r *http.Request, secretID string, n uint32, include bool) (versionJSON, coffer.Payload, error) {
-	ctx := r.Context()
-	rev := coffer.RevisionN(n)
-	if include {
-		_, v, data, err := h.svc.AccessVersion(ctx, secretID, rev)
-		switch {
-		case err == nil:
-			if !isJSONObject(data) {
-				data.Wipe()
-				return versionJSON{}, nil, coffer.Precondition(coffer.PreconditionNotJSONObject, "secret_version", fmt.Sprint(n),
-					fmt.Sprintf("version %d holds data that is not a JSON object, which the OKMS API cannot return: read it through the Scaleway API", n))
-			}
-			out := toVersion(v)
-			out.Data = json.RawMessage(data)
-			return out, data, nil
-		case !versionUnreadable(err):
-			return versionJSON{}, nil, err
-		}
+// another API, cannot be shown here: it is an error that says so, and the
+// version is left as it was.
+func (h *Handler) readVersion(r *http.Request, t target, n uint32, include bool) (*coffer.VersionReadout, error) {
+	folder, name := t.folderAndName()
+	rd, err := h.svc.ReadVersion(r.Context(), coffer.VersionRead{
+		ProjectID: okmsID(r), Path: folder, Name: name, Revision: n,
+		Data: include, JSONObject: true,
+	})
+	if e := coffer.AsError(err); e != nil && e.Precondition == coffer.PreconditionNotJSONObject {
+		return nil, coffer.Precondition(e.Precondition, e.Resource, e.ResourceID,
+			fmt.Sprintf("version %s holds data that is not a JSON object, which the OKMS API cannot return: read it through the Scaleway API", e.ResourceID))
 	}
-	v, err := h.svc.GetVersion(ctx, secretID, rev)
-	if err != nil {
-		return versionJSON{}, nil, err
-	}
-	return toVersion(v), nil, nil
+	return rd, err
 }
 
-// versionUnreadable reports whether err says that a version's data cannot
-// be read because of the version's state; one about the secret (scheduled
-// for deletion) stays an error.
-func versionUnreadable(err error) bool {
-	e := coffer.AsError(err)
-	return e != nil && e.Code == coffer.EPRECONDITION && e.Resource == "secret_version"
+// toReadVersion is the version of a read, with its data when it holds
+// some.
+func toReadVersion(rd *coffer.VersionReadout) versionJSON {
+	out := toVersion(rd.Version)
+	if rd.Readable && rd.Data != nil {
+		out.Data = json.RawMessage(rd.Data)
+	}
+	return out
 }

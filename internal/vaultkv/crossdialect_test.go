@@ -225,3 +225,84 @@ func TestOKMSMount(t *testing.T) {
 		t.Errorf("config of an unknown okmsId: %d", resp.StatusCode)
 	}
 }
+
+// TestNonJSONReadOnceThroughVault: a Vault read of an opaque value that
+// expires once accessed is refused before the policy fires, so that the
+// value is still there, for the Scaleway API to hand out, once.
+func TestNonJSONReadOnceThroughVault(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for action, gone := range map[string]string{"disable": "disabled", "delete": "deleted"} {
+		p := "once/" + action
+		data := []byte("opaque, read once")
+		id := e.scwCreateReadOnce(p, "opaque", action, data)
+		for _, path := range []string{"/v1/secret/data/" + p, "/v1/secret/data/" + p + "?version=1", "/v1/secret/subkeys/" + p} {
+			e.wantErrorContaining(e.do("GET", path, ""), 400,
+				`version 1 of the secret at "`+p+`" does not hold a JSON object, which is all the KV v2 API can return`)
+		}
+		_, err := e.vault.KVv2("secret").Get(ctx, p)
+		var re *vault.ResponseError
+		if !errors.As(err, &re) || re.StatusCode != 400 {
+			t.Errorf("%s: client Get: %v, want a 400", p, err)
+		}
+		if st := e.scwVersionStatus(id, "1"); st != "enabled" {
+			t.Fatalf("%s: version %s after refused Vault reads, want enabled", p, st)
+		}
+		// A HEAD says it is readable, and fires nothing either.
+		if r := e.do("HEAD", "/v1/secret/data/"+p, ""); r.Status != 200 {
+			t.Errorf("%s: HEAD %d, want 200", p, r.Status)
+		}
+		if got := e.scwAccess(p, "1"); string(got) != string(data) {
+			t.Errorf("%s: Scaleway reads %q, want %q", p, got, data)
+		}
+		if st := e.scwVersionStatus(id, "1"); st != gone {
+			t.Errorf("%s: version %s after the Scaleway read, want %s", p, st, gone)
+		}
+	}
+}
+
+// TestReadOnceThroughVault: a JSON value that expires once accessed is
+// handed out by one Vault read; the next reads answer its metadata alone. A
+// HEAD before does not consume it.
+func TestReadOnceThroughVault(t *testing.T) {
+	e := newEnv(t)
+	for action, destroyed := range map[string]bool{"disable": false, "delete": true} {
+		p := "once-json/" + action
+		id := e.scwCreateReadOnce(p, "key_value", action, []byte(`{"k":"v"}`))
+		for range 2 {
+			if r := e.do("HEAD", "/v1/secret/data/"+p, ""); r.Status != 200 {
+				t.Fatalf("%s: HEAD %d, want 200", p, r.Status)
+			}
+		}
+		var got struct {
+			Data     map[string]string `json:"data"`
+			Metadata struct {
+				DeletionTime string `json:"deletion_time"`
+				Destroyed    bool   `json:"destroyed"`
+			} `json:"metadata"`
+		}
+		dataOf(t, e.ok(200, "GET", "/v1/secret/data/"+p, ""), &got)
+		// Disabled: deleted since the read; destroyed: no deletion time.
+		if got.Data["k"] != "v" || (got.Metadata.DeletionTime == "") != destroyed || got.Metadata.Destroyed != destroyed {
+			t.Errorf("%s: first read %+v", p, got)
+		}
+		for _, path := range []string{"/v1/secret/data/" + p, "/v1/secret/subkeys/" + p} {
+			got.Data = nil
+			r := e.do("GET", path, "")
+			if r.Status != 404 {
+				t.Fatalf("%s: read after the first: %d %s", path, r.Status, r.Body)
+			}
+			dataOf(t, r.Body, &got)
+			if got.Data != nil || (got.Metadata.DeletionTime == "") != destroyed || got.Metadata.Destroyed != destroyed {
+				t.Errorf("%s: read after the first %s", path, r.Body)
+			}
+		}
+		if r := e.do("HEAD", "/v1/secret/data/"+p, ""); r.Status != 404 {
+			t.Errorf("%s: HEAD after the read %d, want 404", p, r.Status)
+		}
+		want := map[bool]string{false: "disabled", true: "deleted"}[destroyed]
+		if st := e.scwVersionStatus(id, "1"); st != want {
+			t.Errorf("%s: version %s, want %s", p, st, want)
+		}
+	}
+}

@@ -82,68 +82,36 @@ func (h *Handler) lookup(ctx context.Context, project, p string) (*coffer.Secret
 	return h.svc.LocateSecret(ctx, project, folder, name)
 }
 
-// versionRead is a version that a data or subkeys read asks for.
-type versionRead struct {
-	secret  *coffer.Secret
-	version *coffer.Version
-	// readable is false for a version that exists but cannot be read:
-	// deleted (disabled, scheduled for deletion, expired) or destroyed.
-	readable bool
-	// data is the version's JSON object when it is readable, but for a
-	// HEAD request, which does not read it.
-	data coffer.Payload
-}
-
 // readVersion reads the version of the secret at p that a data or subkeys
-// read asks for: ?version=, else the current one. Returns ENOTFOUND when
-// the secret or the version does not exist, EPRECONDITION when its data is
-// not a JSON object.
-func (h *Handler) readVersion(r *http.Request, project, p string) (*versionRead, error) {
-	ctx := r.Context()
+// read asks for, ?version= else the current one, in one engine call. A HEAD
+// request tells whether the version can be read without reading it, so
+// that it fires no expire-once-accessed policy. A version that exists but
+// cannot be read comes back with Readable false. Returns ENOTFOUND when the
+// secret or the version does not exist, EPRECONDITION when its data is not
+// a JSON object.
+func (h *Handler) readVersion(r *http.Request, project, p string) (*coffer.VersionReadout, error) {
 	rev, err := queryVersion(r)
 	if err != nil {
 		return nil, err
 	}
-	s, err := h.lookup(ctx, project, p)
+	folder, name, err := parseKey(p)
 	if err != nil {
 		return nil, err
 	}
-	if rev == 0 {
-		rev = s.LastRevision
-	}
-	if rev == 0 {
-		return nil, coffer.NotFound("secret_version", "current")
-	}
-	if r.Method == http.MethodHead {
-		// A HEAD tells whether the version can be read without reading
-		// it, so that it fires no expire-once-accessed policy.
-		v, err := h.svc.GetVersion(ctx, s.ID, coffer.RevisionN(rev))
-		if err != nil {
-			return nil, err
-		}
-		return &versionRead{secret: s, version: v, readable: v.Readable() && !deletionPassed(v, h.now())}, nil
-	}
-	s2, v, data, err := h.svc.AccessVersion(ctx, s.ID, coffer.RevisionN(rev))
-	if versionGone(err) {
-		v, err := h.svc.GetVersion(ctx, s.ID, coffer.RevisionN(rev))
-		if err != nil {
-			return nil, err
-		}
-		return &versionRead{secret: s, version: v}, nil
+	rd, err := h.svc.ReadVersion(r.Context(), coffer.VersionRead{
+		ProjectID: project, Path: folder, Name: name, Revision: rev,
+		Data: r.Method != http.MethodHead, JSONObject: true,
+	})
+	if e := coffer.AsError(err); e != nil && e.Precondition == coffer.PreconditionNotJSONObject {
+		return nil, coffer.Precondition(e.Precondition, e.Resource, e.ResourceID,
+			fmt.Sprintf("version %s of the secret at %q does not hold a JSON object, which is all the KV v2 API can return: read it through the Scaleway API", e.ResourceID, truncate(p, 128)))
 	} else if err != nil {
 		return nil, err
 	}
-	if !isJSONObject(data) {
-		data.Wipe()
-		return nil, coffer.Precondition(coffer.PreconditionNotJSONObject, "secret_version", fmt.Sprint(rev),
-			fmt.Sprintf("version %d of the secret at %q does not hold a JSON object, which is all the KV v2 API can return: read it through the Scaleway API", rev, truncate(p, 128)))
+	if rd.Version == nil {
+		return nil, coffer.NotFound("secret_version", "current")
 	}
-	return &versionRead{secret: s2, version: v, readable: true, data: data}, nil
-}
-
-// isJSONObject reports whether data is exactly one JSON object.
-func isJSONObject(data []byte) bool {
-	return kind(data) == "object" && json.Valid(data)
+	return rd, nil
 }
 
 // readData answers GET data/{path}: 200 with the data and its metadata, 404
@@ -154,14 +122,14 @@ func (h *Handler) readData(w http.ResponseWriter, r *http.Request, project, p st
 	if err != nil {
 		return err
 	}
-	defer rd.data.Wipe()
-	out := dataJSON{Metadata: toVersionMetadata(rd.secret, rd.version)}
-	if !rd.readable {
+	defer rd.Data.Wipe()
+	out := dataJSON{Metadata: toVersionMetadata(rd.Secret, rd.Version)}
+	if !rd.Readable {
 		writeEnvelope(w, r, http.StatusNotFound, mountKV, out)
 		return nil
 	}
-	if rd.data != nil {
-		out.Data = json.RawMessage(rd.data)
+	if rd.Data != nil {
+		out.Data = json.RawMessage(rd.Data)
 	}
 	writeEnvelope(w, r, http.StatusOK, mountKV, out)
 	return nil
@@ -294,14 +262,14 @@ func (h *Handler) subkeys(w http.ResponseWriter, r *http.Request, project string
 	if err != nil {
 		return err
 	}
-	defer rd.data.Wipe()
-	out := subkeysJSON{Metadata: toVersionMetadata(rd.secret, rd.version)}
-	if !rd.readable {
+	defer rd.Data.Wipe()
+	out := subkeysJSON{Metadata: toVersionMetadata(rd.Secret, rd.Version)}
+	if !rd.Readable {
 		writeEnvelope(w, r, http.StatusNotFound, mountKV, out)
 		return nil
 	}
-	if rd.data != nil {
-		keys, err := subkeyTree(rd.data, depth)
+	if rd.Data != nil {
+		keys, err := subkeyTree(rd.Data, depth)
 		if err != nil {
 			return err
 		}

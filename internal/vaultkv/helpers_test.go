@@ -269,6 +269,25 @@ func (e *env) scwCreate(vaultPath, typ string, data []byte) string {
 	return s.ID
 }
 
+// scwCreateReadOnce creates, through the Scaleway API, a secret whose
+// versions expire once accessed, with action, and one version of data.
+func (e *env) scwCreateReadOnce(vaultPath, typ, action string, data []byte) string {
+	e.t.Helper()
+	folder, name := coffer.SplitFullPath(vaultPath)
+	body, _ := json.Marshal(map[string]any{
+		"project_id": e.n.Creds.ProjectID, "name": name, "path": folder, "type": typ,
+		"ephemeral_policy": map[string]any{"expires_once_accessed": true, "action": action},
+	})
+	var s struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(e.scw(200, "POST", "/secrets", string(body)), &s); err != nil {
+		e.t.Fatal(err)
+	}
+	e.scw(200, "POST", "/secrets/"+s.ID+"/versions", `{"data":"`+base64.StdEncoding.EncodeToString(data)+`"}`)
+	return s.ID
+}
+
 // compactJSON returns b without insignificant white space.
 func compactJSON(t *testing.T, b []byte) string {
 	t.Helper()
