@@ -59,10 +59,12 @@ func (e *Engine) ReadVersion(ctx context.Context, in coffer.VersionRead) (*coffe
 			out.Secret, err = e.loadSecret(ctx, tx, c, action, s.ID)
 			return err
 		}
-		// loadVersion reads the secret again, by id, in the same
-		// transaction: one indexed read, and the one place that
-		// authorizes an action on a version and resolves it.
-		s, v, err := e.loadVersion(ctx, tx, c, action, s.ID, coffer.RevisionN(rev))
+		// The secret was found with any right on secrets there: the
+		// read needs its own.
+		if err := e.authorize(ctx, tx, c, action, s.ProjectID, s.Path); err != nil {
+			return err
+		}
+		v, err := versionOf(ctx, tx, s, coffer.RevisionN(rev))
 		if err != nil {
 			return err
 		}

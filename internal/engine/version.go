@@ -47,17 +47,26 @@ func (e *Engine) loadVersion(ctx context.Context, tx storage.Tx, c *coffer.Calle
 	if err != nil {
 		return nil, nil, err
 	}
-	n, err := resolveRevision(ctx, tx, s, rev)
+	v, err := versionOf(ctx, tx, s, rev)
 	if err != nil {
 		return nil, nil, err
+	}
+	return s, v, nil
+}
+
+// versionOf reads one version of s, a secret loaded for the caller.
+func versionOf(ctx context.Context, tx storage.Tx, s *coffer.Secret, rev coffer.Revision) (*storage.Version, error) {
+	n, err := resolveRevision(ctx, tx, s, rev)
+	if err != nil {
+		return nil, err
 	}
 	noteRevision(ctx, n)
 	v, err := tx.GetVersion(ctx, s.ID, n)
 	if err != nil {
-		return nil, nil, storageErr(err, "secret_version", fmt.Sprint(n))
+		return nil, storageErr(err, "secret_version", fmt.Sprint(n))
 	}
 	v.Latest = v.Revision == s.LatestRevision
-	return s, v, nil
+	return v, nil
 }
 
 // CreateVersion adds a version to a secret. With c.CreateSecret set and an

@@ -38,9 +38,7 @@ func TestReadIsOneTransaction(t *testing.T) {
 		return store
 	})
 	h := vaultkv.New(vaultkv.Config{Service: eng, Now: eng.Now})
-	mux := http.NewServeMux()
-	h.Register(mux)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewServer(http.StripPrefix("/v1", h))
 	t.Cleanup(srv.Close)
 	status := func(method, path string) int {
 		t.Helper()
