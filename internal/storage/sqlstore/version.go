@@ -1,7 +1,8 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 
 	"github.com/coffer-dev/coffer"
@@ -17,50 +18,50 @@ v.deletion_requested_at, v.purge_at, v.destroyed_at, v.accessed_at, v.created_by
 v.created_at, v.updated_at, s.project_id`
 
 // versionDataColumns are versionColumns and the data, for scanVersionData.
-const versionDataColumns = versionColumns + `, v.data`
+const versionDataColumns = versionColumns + `, v.data, v.data IS NULL`
 
 // versionFrom joins a version with its secret, which holds its project.
 const versionFrom = `FROM versions v JOIN secrets s ON s.id = v.secret_id`
 
 const (
 	getVersionSQL = `SELECT ` + versionDataColumns + ` ` + versionFrom + `
-WHERE v.secret_id = $1 AND v.revision = $2`
+WHERE v.secret_id = ? AND v.revision = ?`
 	createVersionSQL = `INSERT INTO versions (secret_id, revision, state,
 state_before_deletion, description, data_crc32, size, ephemeral, expires_at, disabled_at,
 deletion_requested_at, purge_at, destroyed_at, accessed_at, created_by, created_at,
 updated_at, data)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`
-	updateVersionSQL = `UPDATE versions SET state = $1,
-state_before_deletion = $2, description = $3, data_crc32 = $4, size = $5, ephemeral = $6,
-expires_at = $7, disabled_at = $8, deletion_requested_at = $9, purge_at = $10, destroyed_at = $11,
-accessed_at = $12, created_by = $13, updated_at = $14, data = $15
-WHERE secret_id = $16 AND revision = $17`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	updateVersionSQL = `UPDATE versions SET state = ?,
+state_before_deletion = ?, description = ?, data_crc32 = ?, size = ?, ephemeral = ?,
+expires_at = ?, disabled_at = ?, deletion_requested_at = ?, purge_at = ?, destroyed_at = ?,
+accessed_at = ?, created_by = ?, updated_at = ?, data = ?
+WHERE secret_id = ? AND revision = ?`
 )
 
 // scanVersion reads the versionColumns of one row.
-func scanVersion(row scanner) (*storage.Version, error) {
+func scanVersion(row Row) (*storage.Version, error) {
 	return scanVersionWith(row)
 }
 
-// scanVersionData reads the versionDataColumns of one row. pgx reads NULL
-// as a nil slice and an empty value as an empty one.
-func scanVersionData(row scanner) (*storage.Version, error) {
+// scanVersionData reads the versionDataColumns of one row.
+func scanVersionData(row Row) (*storage.Version, error) {
 	var data []byte
-	v, err := scanVersionWith(row, &data)
+	var dataIsNull bool
+	v, err := scanVersionWith(row, &data, &dataIsNull)
 	if err != nil {
 		return nil, err
 	}
-	v.Data = data
+	v.Data = getNullBytes(data, dataIsNull)
 	return v, nil
 }
 
 // scanVersionWith reads the versionColumns of one row and then the columns
 // that follow them into extra.
-func scanVersionWith(row scanner, extra ...any) (*storage.Version, error) {
+func scanVersionWith(row Row, extra ...any) (*storage.Version, error) {
 	var v storage.Version
 	var state, stateBefore string
-	var crc, expiresAt, disabledAt, deletionRequestedAt, purgeAt, destroyedAt, accessedAt *int64
-	var ephemeral *string
+	var crc, expiresAt, disabledAt, deletionRequestedAt, purgeAt, destroyedAt, accessedAt sql.NullInt64
+	var ephemeral sql.NullString
 	var revision, createdAt, updatedAt int64
 	dest := []any{&v.SecretID, &revision, &state, &stateBefore,
 		&v.Description, &crc, &v.Size, &ephemeral, &expiresAt, &disabledAt,
@@ -94,91 +95,91 @@ func scanVersionWith(row scanner, extra ...any) (*storage.Version, error) {
 // CreateVersion returns ErrConflict for a taken (secret, revision), and
 // ErrNotFound when the secret does not exist. v.ProjectID is not stored: a
 // version's project is always its secret's.
-func (t *tx) CreateVersion(ctx context.Context, v *storage.Version) error {
+func (t *Tx) CreateVersion(ctx context.Context, v *storage.Version) error {
 	ephemeral, expiresAt, err := putVersionEphemeral(v.Ephemeral)
 	if err != nil {
-		return fmt.Errorf("postgres: create version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
+		return t.errorf("create version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
 	}
-	_, err = t.tx.Exec(ctx, createVersionSQL,
+	_, err = t.exec(ctx, createVersionSQL,
 		v.SecretID, int64(v.Revision), string(v.State),
 		string(v.StateBeforeDeletion), v.Description, putUint32Ptr(v.DataCRC32), v.Size, ephemeral, expiresAt, putTimePtr(v.DisabledAt),
 		putTimePtr(v.DeletionRequestedAt), putTimePtr(v.PurgeAt), putTimePtr(v.DestroyedAt), putTimePtr(v.AccessedAt), v.CreatedBy, putTime(v.CreatedAt),
 		putTime(v.UpdatedAt), v.Data)
-	if sqlState(err) == codeForeignKeyViolation {
+	if err != nil && t.s.d.Kind(err) == ForeignKey {
 		// The only foreign key of a version is its secret.
-		return fmt.Errorf("postgres: create version %s/%d: %w", v.SecretID, v.Revision, notFound("secret"))
+		return t.errorf("create version %s/%d: %w", v.SecretID, v.Revision, notFound("secret"))
 	} else if err != nil {
-		return fmt.Errorf("postgres: create version %s/%d: %w", v.SecretID, v.Revision, classify(err))
+		return t.errorf("create version %s/%d: %w", v.SecretID, v.Revision, t.classify(err))
 	}
 	return nil
 }
 
 // GetVersion returns a version with its sealed data. Returns ErrNotFound.
-func (t *tx) GetVersion(ctx context.Context, secretID string, revision uint32) (*storage.Version, error) {
-	v, err := scanVersionData(t.tx.QueryRow(ctx, getVersionSQL, secretID, int64(revision)))
+func (t *Tx) GetVersion(ctx context.Context, secretID string, revision uint32) (*storage.Version, error) {
+	v, err := scanVersionData(t.queryRow(ctx, getVersionSQL, secretID, int64(revision)))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: get version %s/%d: %w", secretID, revision, classify(err))
+		return nil, t.errorf("get version %s/%d: %w", secretID, revision, t.classify(err))
 	}
 	return v, nil
 }
 
 // UpdateVersion replaces every field of a version but its key and creation
 // time, its sealed data included. Returns ErrNotFound.
-func (t *tx) UpdateVersion(ctx context.Context, v *storage.Version) error {
+func (t *Tx) UpdateVersion(ctx context.Context, v *storage.Version) error {
 	ephemeral, expiresAt, err := putVersionEphemeral(v.Ephemeral)
 	if err != nil {
-		return fmt.Errorf("postgres: update version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
+		return t.errorf("update version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
 	}
-	tag, err := t.tx.Exec(ctx, updateVersionSQL,
+	n, err := t.exec(ctx, updateVersionSQL,
 		string(v.State),
 		string(v.StateBeforeDeletion), v.Description, putUint32Ptr(v.DataCRC32), v.Size, ephemeral,
 		expiresAt, putTimePtr(v.DisabledAt), putTimePtr(v.DeletionRequestedAt), putTimePtr(v.PurgeAt), putTimePtr(v.DestroyedAt),
 		putTimePtr(v.AccessedAt), v.CreatedBy, putTime(v.UpdatedAt), v.Data,
 		v.SecretID, int64(v.Revision))
 	if err == nil {
-		err = mustAffect(tag, "version")
+		err = mustAffect(n, "version")
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: update version %s/%d: %w", v.SecretID, v.Revision, classify(err))
+		return t.errorf("update version %s/%d: %w", v.SecretID, v.Revision, t.classify(err))
 	}
 	return nil
 }
 
 // DeleteVersion removes a version. Returns ErrNotFound.
-func (t *tx) DeleteVersion(ctx context.Context, secretID string, revision uint32) error {
-	tag, err := t.tx.Exec(ctx,
-		`DELETE FROM versions WHERE secret_id = $1 AND revision = $2`, secretID, int64(revision))
+func (t *Tx) DeleteVersion(ctx context.Context, secretID string, revision uint32) error {
+	n, err := t.exec(ctx,
+		`DELETE FROM versions WHERE secret_id = ? AND revision = ?`, secretID, int64(revision))
 	if err == nil {
-		err = mustAffect(tag, "version")
+		err = mustAffect(n, "version")
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: delete version %s/%d: %w", secretID, revision, classify(err))
+		return t.errorf("delete version %s/%d: %w", secretID, revision, t.classify(err))
 	}
 	return nil
 }
 
 // ListVersions returns one page of a secret's matching versions without
 // their data, and the number of matches across all pages.
-func (t *tx) ListVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
+func (t *Tx) ListVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
 	vs, n, err := t.listVersions(ctx, secretID, f)
 	if err != nil {
-		return nil, 0, fmt.Errorf("postgres: list versions of secret %s: %w", secretID, err)
+		return nil, 0, t.errorf("list versions of secret %s: %w", secretID, err)
 	}
 	return vs, n, nil
 }
 
-func (t *tx) listVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
+func (t *Tx) listVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
 	if err := checkPage(f.Offset, f.Limit); err != nil {
 		return nil, 0, err
 	}
-	args := params{secretID}
-	where := "v.secret_id = $1"
+	where := "v.secret_id = ?"
+	args := []any{secretID}
 	if len(f.States) > 0 {
 		states := make([]string, len(f.States))
 		for i, s := range f.States {
 			states[i] = string(s)
 		}
-		where += " AND v.state = ANY(" + args.add(states) + ")"
+		where += " AND " + t.inList("v.state", states, &args)
 	}
 	order := "v.revision ASC"
 	if f.Descending {
@@ -186,22 +187,22 @@ func (t *tx) listVersions(ctx context.Context, secretID string, f coffer.Version
 	}
 
 	var total int
-	if err := t.tx.QueryRow(ctx,
+	if err := t.queryRowBuilt(ctx,
 		`SELECT COUNT(*) FROM versions v WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	if f.Offset >= total {
 		return nil, total, nil
 	}
 	page := pageClause(&args, f.Offset, f.Limit)
-	rows, err := t.tx.Query(ctx, `SELECT `+versionColumns+` `+versionFrom+`
+	rows, err := t.queryBuilt(ctx, `SELECT `+versionColumns+` `+versionFrom+`
 WHERE `+where+` ORDER BY `+order+page, args...)
 	if err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	vs, err := collect(rows, scanVersion)
 	if err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	return vs, total, nil
 }

@@ -1,8 +1,11 @@
-package postgres
+package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/coffer-dev/coffer"
 )
@@ -15,36 +18,37 @@ s.purge_at, s.last_revision, s.latest_revision, s.oldest_revision, s.version_cou
 s.stages, s.created_at, s.updated_at`
 
 const (
-	getSecretSQL       = `SELECT ` + secretColumns + ` FROM secrets s WHERE s.id = $1`
+	getSecretSQL       = `SELECT ` + secretColumns + ` FROM secrets s WHERE s.id = ?`
 	getSecretByPathSQL = `SELECT ` + secretColumns + ` FROM secrets s
-WHERE s.project_id = $1 AND s.path = $2 AND s.name = $3`
+WHERE s.project_id = ? AND s.path = ? AND s.name = ?`
 	createSecretSQL = `INSERT INTO secrets (id, project_id, path, name, type,
 description, tags, protected, used_by, custom_metadata, max_versions, cas_required,
 version_ttl, ephemeral, rotation, key_id, key_vault_id, state, deletion_requested_at,
 purge_at, last_revision, latest_revision, oldest_revision, version_count, stages,
 created_at, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-$19, $20, $21, $22, $23, $24, $25, $26, $27)`
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// updateSecretSQL returns the project the secret's tags are indexed
 	// under, which the update does not change, to save a lookup.
-	updateSecretSQL = `UPDATE secrets SET path = $1, name = $2, type = $3,
-description = $4, tags = $5, protected = $6, used_by = $7, custom_metadata = $8, max_versions = $9,
-cas_required = $10, version_ttl = $11, ephemeral = $12, rotation = $13, key_id = $14, key_vault_id = $15,
-state = $16, deletion_requested_at = $17, purge_at = $18, last_revision = $19, latest_revision = $20,
-oldest_revision = $21, version_count = $22, stages = $23, updated_at = $24
-WHERE id = $25
+	updateSecretSQL = `UPDATE secrets SET path = ?, name = ?, type = ?,
+description = ?, tags = ?, protected = ?, used_by = ?, custom_metadata = ?, max_versions = ?,
+cas_required = ?, version_ttl = ?, ephemeral = ?, rotation = ?, key_id = ?, key_vault_id = ?,
+state = ?, deletion_requested_at = ?, purge_at = ?, last_revision = ?, latest_revision = ?,
+oldest_revision = ?, version_count = ?, stages = ?, updated_at = ?
+WHERE id = ?
 RETURNING project_id`
-	// putTagsSQL records a secret's distinct tags, given as an array.
-	putTagsSQL = `INSERT INTO secret_tags (secret_id, project_id, tag)
-SELECT $1, $2, tag FROM unnest($3::text[]) AS tag`
+	deleteSecretTagsSQL = `DELETE FROM secret_tags WHERE secret_id = ?`
+	// putTagArraySQL records a secret's distinct tags, given as an array,
+	// where the driver binds arrays.
+	putTagArraySQL = `INSERT INTO secret_tags (secret_id, project_id, tag)
+SELECT ?, ?, tag FROM unnest(?::text[]) AS tag`
 )
 
 // scanSecret reads the secretColumns of one row.
-func scanSecret(row scanner) (*coffer.Secret, error) {
+func scanSecret(row Row) (*coffer.Secret, error) {
 	var s coffer.Secret
 	var typ, state string
-	var tags, usedBy, customMetadata, ephemeral, rotation, stages *string
-	var deletionRequestedAt, purgeAt *int64
+	var tags, usedBy, customMetadata, ephemeral, rotation, stages sql.NullString
+	var deletionRequestedAt, purgeAt sql.NullInt64
 	var ttl, lastRevision, latestRevision, oldestRevision, createdAt, updatedAt int64
 	err := row.Scan(&s.ID, &s.ProjectID, &s.Path, &s.Name, &typ, &s.Description, &tags,
 		&s.Protected, &usedBy, &customMetadata, &s.MaxVersions, &s.CASRequired, &ttl,
@@ -56,7 +60,7 @@ func scanSecret(row scanner) (*coffer.Secret, error) {
 	}
 	s.Type = coffer.SecretType(typ)
 	s.State = coffer.SecretState(state)
-	s.VersionTTL = durationOf(ttl)
+	s.VersionTTL = time.Duration(ttl)
 	if s.LastRevision, err = getUint32(lastRevision); err != nil {
 		return nil, fmt.Errorf("secret %s: last_revision: %w", s.ID, err)
 	}
@@ -93,7 +97,7 @@ func scanSecret(row scanner) (*coffer.Secret, error) {
 
 // secretRow holds the structured fields of a secret encoded for its row.
 type secretRow struct {
-	tags, usedBy, customMetadata, ephemeral, rotation, stages *string
+	tags, usedBy, customMetadata, ephemeral, rotation, stages any
 }
 
 // encodeSecret encodes the structured fields of s.
@@ -120,33 +124,34 @@ func encodeSecret(s *coffer.Secret) (r secretRow, err error) {
 }
 
 // CreateSecret returns ErrConflict for a taken id or (project, path, name).
-func (t *tx) CreateSecret(ctx context.Context, s *coffer.Secret) error {
+func (t *Tx) CreateSecret(ctx context.Context, s *coffer.Secret) error {
 	if err := t.createSecret(ctx, s); err != nil {
-		return fmt.Errorf("postgres: create secret %s: %w", s.ID, err)
+		return t.errorf("create secret %s: %w", s.ID, err)
 	}
 	return nil
 }
 
-func (t *tx) createSecret(ctx context.Context, s *coffer.Secret) error {
+func (t *Tx) createSecret(ctx context.Context, s *coffer.Secret) error {
 	r, err := encodeSecret(s)
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.Exec(ctx, createSecretSQL,
+	_, err = t.exec(ctx, createSecretSQL,
 		s.ID, s.ProjectID, s.Path, s.Name, string(s.Type),
 		s.Description, r.tags, s.Protected, r.usedBy, r.customMetadata, s.MaxVersions, s.CASRequired,
 		int64(s.VersionTTL), r.ephemeral, r.rotation, s.KeyID, s.KeyVaultID, string(s.State), putTimePtr(s.DeletionRequestedAt),
 		putTimePtr(s.PurgeAt), int64(s.LastRevision), int64(s.LatestRevision), int64(s.OldestRevision), s.VersionCount, r.stages,
 		putTime(s.CreatedAt), putTime(s.UpdatedAt))
 	if err != nil {
-		return classify(err)
+		return t.classify(err)
 	}
 	return t.putTags(ctx, s.ID, s.ProjectID, s.Tags)
 }
 
 // putTags records the distinct tags of a secret in secret_tags, which holds
-// none of them yet.
-func (t *tx) putTags(ctx context.Context, secretID, projectID string, tags []string) error {
+// none of them yet: as one array where the driver binds arrays, else as
+// rows of values.
+func (t *Tx) putTags(ctx context.Context, secretID, projectID string, tags []string) error {
 	seen := make(map[string]bool, len(tags))
 	distinct := make([]string, 0, len(tags))
 	for _, tag := range tags {
@@ -158,26 +163,37 @@ func (t *tx) putTags(ctx context.Context, secretID, projectID string, tags []str
 	if len(distinct) == 0 {
 		return nil
 	}
-	_, err := t.tx.Exec(ctx, putTagsSQL, secretID, projectID, distinct)
-	return classify(err)
+	var err error
+	if t.s.d.Arrays {
+		_, err = t.exec(ctx, putTagArraySQL, secretID, projectID, distinct)
+	} else {
+		args := make([]any, 0, 3*len(distinct))
+		for _, tag := range distinct {
+			args = append(args, secretID, projectID, tag)
+		}
+		values := strings.Repeat(", (?, ?, ?)", len(distinct))[2:]
+		_, err = t.execBuilt(ctx, `INSERT INTO secret_tags (secret_id, project_id, tag) VALUES `+values, args...)
+	}
+	return t.classify(err)
 }
 
-// GetSecret returns ErrNotFound. Inside Update it locks the row (SELECT ...
-// FOR UPDATE) until the transaction ends.
-func (t *tx) GetSecret(ctx context.Context, id string) (*coffer.Secret, error) {
-	s, err := scanSecret(t.tx.QueryRow(ctx, getSecretSQL+t.forUpdate(), id))
+// GetSecret returns ErrNotFound. Inside Update it locks the row: by the
+// dialect's row lock, or by the lock on the whole database that the
+// transaction holds.
+func (t *Tx) GetSecret(ctx context.Context, id string) (*coffer.Secret, error) {
+	s, err := scanSecret(t.queryRow(ctx, t.lockRow(getSecretSQL), id))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: get secret %s: %w", id, classify(err))
+		return nil, t.errorf("get secret %s: %w", id, t.classify(err))
 	}
 	return s, nil
 }
 
-// GetSecretByPath returns ErrNotFound. Inside Update it locks the row until
-// the transaction ends.
-func (t *tx) GetSecretByPath(ctx context.Context, projectID, path, name string) (*coffer.Secret, error) {
-	s, err := scanSecret(t.tx.QueryRow(ctx, getSecretByPathSQL+t.forUpdate(), projectID, path, name))
+// GetSecretByPath returns ErrNotFound. Inside Update it locks the row, as
+// GetSecret does.
+func (t *Tx) GetSecretByPath(ctx context.Context, projectID, path, name string) (*coffer.Secret, error) {
+	s, err := scanSecret(t.queryRow(ctx, t.lockRow(getSecretByPathSQL), projectID, path, name))
 	if err != nil {
-		return nil, fmt.Errorf("postgres: get secret (%s, %q, %q): %w", projectID, path, name, classify(err))
+		return nil, t.errorf("get secret (%s, %q, %q): %w", projectID, path, name, t.classify(err))
 	}
 	return s, nil
 }
@@ -185,20 +201,20 @@ func (t *tx) GetSecretByPath(ctx context.Context, projectID, path, name string) 
 // UpdateSecret replaces every field of a secret but its id, project and
 // creation time. Returns ErrNotFound, ErrConflict for a taken (project, path,
 // name).
-func (t *tx) UpdateSecret(ctx context.Context, s *coffer.Secret) error {
+func (t *Tx) UpdateSecret(ctx context.Context, s *coffer.Secret) error {
 	if err := t.updateSecret(ctx, s); err != nil {
-		return fmt.Errorf("postgres: update secret %s: %w", s.ID, err)
+		return t.errorf("update secret %s: %w", s.ID, err)
 	}
 	return nil
 }
 
-func (t *tx) updateSecret(ctx context.Context, s *coffer.Secret) error {
+func (t *Tx) updateSecret(ctx context.Context, s *coffer.Secret) error {
 	r, err := encodeSecret(s)
 	if err != nil {
 		return err
 	}
 	var projectID string
-	err = t.tx.QueryRow(ctx, updateSecretSQL,
+	err = t.queryRow(ctx, updateSecretSQL,
 		s.Path, s.Name, string(s.Type),
 		s.Description, r.tags, s.Protected, r.usedBy, r.customMetadata, s.MaxVersions,
 		s.CASRequired, int64(s.VersionTTL), r.ephemeral, r.rotation, s.KeyID, s.KeyVaultID,
@@ -206,23 +222,23 @@ func (t *tx) updateSecret(ctx context.Context, s *coffer.Secret) error {
 		int64(s.OldestRevision), s.VersionCount, r.stages, putTime(s.UpdatedAt),
 		s.ID).Scan(&projectID)
 	if err != nil {
-		return classify(err)
+		return t.classify(err)
 	}
-	if _, err := t.tx.Exec(ctx, `DELETE FROM secret_tags WHERE secret_id = $1`, s.ID); err != nil {
-		return classify(err)
+	if _, err := t.exec(ctx, deleteSecretTagsSQL, s.ID); err != nil {
+		return t.classify(err)
 	}
 	return t.putTags(ctx, s.ID, projectID, s.Tags)
 }
 
 // DeleteSecret removes a secret and, by the foreign keys' cascade, its
 // versions and tags. Returns ErrNotFound.
-func (t *tx) DeleteSecret(ctx context.Context, id string) error {
-	tag, err := t.tx.Exec(ctx, `DELETE FROM secrets WHERE id = $1`, id)
+func (t *Tx) DeleteSecret(ctx context.Context, id string) error {
+	n, err := t.exec(ctx, `DELETE FROM secrets WHERE id = ?`, id)
 	if err == nil {
-		err = mustAffect(tag, "secret")
+		err = mustAffect(n, "secret")
 	}
 	if err != nil {
-		return fmt.Errorf("postgres: delete secret %s: %w", id, classify(err))
+		return t.errorf("delete secret %s: %w", id, t.classify(err))
 	}
 	return nil
 }
