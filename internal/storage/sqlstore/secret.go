@@ -43,56 +43,64 @@ RETURNING project_id`
 SELECT ?, ?, tag FROM unnest(?::text[]) AS tag`
 )
 
+// secretCols are the columns of a secret row that are decoded after the
+// scan. They are one value so that scanning, which makes every destination
+// escape, allocates them once.
+type secretCols struct {
+	typ, state                                                string
+	tags, usedBy, customMetadata, ephemeral, rotation, stages sql.NullString
+	deletionRequestedAt, purgeAt                              sql.NullInt64
+	ttl, lastRevision, latestRevision, oldestRevision         int64
+	createdAt, updatedAt                                      int64
+}
+
 // scanSecret reads the secretColumns of one row.
 func scanSecret(row Row) (*coffer.Secret, error) {
-	var s coffer.Secret
-	var typ, state string
-	var tags, usedBy, customMetadata, ephemeral, rotation, stages sql.NullString
-	var deletionRequestedAt, purgeAt sql.NullInt64
-	var ttl, lastRevision, latestRevision, oldestRevision, createdAt, updatedAt int64
-	err := row.Scan(&s.ID, &s.ProjectID, &s.Path, &s.Name, &typ, &s.Description, &tags,
-		&s.Protected, &usedBy, &customMetadata, &s.MaxVersions, &s.CASRequired, &ttl,
-		&ephemeral, &rotation, &s.KeyID, &s.KeyVaultID, &state, &deletionRequestedAt,
-		&purgeAt, &lastRevision, &latestRevision, &oldestRevision, &s.VersionCount,
-		&stages, &createdAt, &updatedAt)
+	s := new(coffer.Secret)
+	c := new(secretCols)
+	err := row.Scan(&s.ID, &s.ProjectID, &s.Path, &s.Name, &c.typ, &s.Description, &c.tags,
+		&s.Protected, &c.usedBy, &c.customMetadata, &s.MaxVersions, &s.CASRequired, &c.ttl,
+		&c.ephemeral, &c.rotation, &s.KeyID, &s.KeyVaultID, &c.state, &c.deletionRequestedAt,
+		&c.purgeAt, &c.lastRevision, &c.latestRevision, &c.oldestRevision, &s.VersionCount,
+		&c.stages, &c.createdAt, &c.updatedAt)
 	if err != nil {
 		return nil, err
 	}
-	s.Type = coffer.SecretType(typ)
-	s.State = coffer.SecretState(state)
-	s.VersionTTL = time.Duration(ttl)
-	if s.LastRevision, err = getUint32(lastRevision); err != nil {
+	s.Type = coffer.SecretType(c.typ)
+	s.State = coffer.SecretState(c.state)
+	s.VersionTTL = time.Duration(c.ttl)
+	if s.LastRevision, err = getUint32(c.lastRevision); err != nil {
 		return nil, fmt.Errorf("secret %s: last_revision: %w", s.ID, err)
 	}
-	if s.LatestRevision, err = getUint32(latestRevision); err != nil {
+	if s.LatestRevision, err = getUint32(c.latestRevision); err != nil {
 		return nil, fmt.Errorf("secret %s: latest_revision: %w", s.ID, err)
 	}
-	if s.OldestRevision, err = getUint32(oldestRevision); err != nil {
+	if s.OldestRevision, err = getUint32(c.oldestRevision); err != nil {
 		return nil, fmt.Errorf("secret %s: oldest_revision: %w", s.ID, err)
 	}
-	if s.Tags, err = getStrings(tags); err != nil {
+	if s.Tags, err = getStrings(c.tags); err != nil {
 		return nil, fmt.Errorf("secret %s: tags: %w", s.ID, err)
 	}
-	if s.UsedBy, err = getStrings(usedBy); err != nil {
+	if s.UsedBy, err = getStrings(c.usedBy); err != nil {
 		return nil, fmt.Errorf("secret %s: used_by: %w", s.ID, err)
 	}
-	if s.CustomMetadata, err = getStringMap(customMetadata); err != nil {
+	if s.CustomMetadata, err = getStringMap(c.customMetadata); err != nil {
 		return nil, fmt.Errorf("secret %s: custom_metadata: %w", s.ID, err)
 	}
-	if s.Ephemeral, err = getEphemeralPolicy(ephemeral); err != nil {
+	if s.Ephemeral, err = getEphemeralPolicy(c.ephemeral); err != nil {
 		return nil, fmt.Errorf("secret %s: ephemeral: %w", s.ID, err)
 	}
-	if s.Rotation, err = getRotation(rotation); err != nil {
+	if s.Rotation, err = getRotation(c.rotation); err != nil {
 		return nil, fmt.Errorf("secret %s: rotation: %w", s.ID, err)
 	}
-	if s.Stages, err = getStages(stages); err != nil {
+	if s.Stages, err = getStages(c.stages); err != nil {
 		return nil, fmt.Errorf("secret %s: stages: %w", s.ID, err)
 	}
-	s.DeletionRequestedAt = getTimePtr(deletionRequestedAt)
-	s.PurgeAt = getTimePtr(purgeAt)
-	s.CreatedAt = getTime(createdAt)
-	s.UpdatedAt = getTime(updatedAt)
-	return &s, nil
+	s.DeletionRequestedAt = getTimePtr(c.deletionRequestedAt)
+	s.PurgeAt = getTimePtr(c.purgeAt)
+	s.CreatedAt = getTime(c.createdAt)
+	s.UpdatedAt = getTime(c.updatedAt)
+	return s, nil
 }
 
 // secretRow holds the structured fields of a secret encoded for its row.

@@ -39,57 +39,63 @@ WHERE secret_id = ? AND revision = ?`
 )
 
 // scanVersion reads the versionColumns of one row.
-func scanVersion(row Row) (*storage.Version, error) {
-	return scanVersionWith(row)
-}
+func scanVersion(row Row) (*storage.Version, error) { return scanVersionRow(row, false) }
 
 // scanVersionData reads the versionDataColumns of one row.
-func scanVersionData(row Row) (*storage.Version, error) {
-	var data []byte
-	var dataIsNull bool
-	v, err := scanVersionWith(row, &data, &dataIsNull)
-	if err != nil {
-		return nil, err
-	}
-	v.Data = getNullBytes(data, dataIsNull)
-	return v, nil
+func scanVersionData(row Row) (*storage.Version, error) { return scanVersionRow(row, true) }
+
+// versionCols are the columns of a version row that are decoded after the
+// scan, and the scan's destinations. They are one value so that scanning,
+// which makes every destination escape, allocates them once.
+type versionCols struct {
+	state, stateBefore                                                                string
+	crc, expiresAt, disabledAt, deletionRequestedAt, purgeAt, destroyedAt, accessedAt sql.NullInt64
+	ephemeral                                                                         sql.NullString
+	revision, createdAt, updatedAt                                                    int64
+	data                                                                              []byte
+	dataIsNull                                                                        bool
+	dest                                                                              [20]any
 }
 
-// scanVersionWith reads the versionColumns of one row and then the columns
-// that follow them into extra.
-func scanVersionWith(row Row, extra ...any) (*storage.Version, error) {
-	var v storage.Version
-	var state, stateBefore string
-	var crc, expiresAt, disabledAt, deletionRequestedAt, purgeAt, destroyedAt, accessedAt sql.NullInt64
-	var ephemeral sql.NullString
-	var revision, createdAt, updatedAt int64
-	dest := []any{&v.SecretID, &revision, &state, &stateBefore,
-		&v.Description, &crc, &v.Size, &ephemeral, &expiresAt, &disabledAt,
-		&deletionRequestedAt, &purgeAt, &destroyedAt, &accessedAt, &v.CreatedBy,
-		&createdAt, &updatedAt, &v.ProjectID}
-	if err := row.Scan(append(dest, extra...)...); err != nil {
+// scanVersionRow reads the versionColumns of one row, and the data of
+// versionDataColumns if withData.
+func scanVersionRow(row Row, withData bool) (*storage.Version, error) {
+	v := new(storage.Version)
+	c := new(versionCols)
+	c.dest = [...]any{&v.SecretID, &c.revision, &c.state, &c.stateBefore,
+		&v.Description, &c.crc, &v.Size, &c.ephemeral, &c.expiresAt, &c.disabledAt,
+		&c.deletionRequestedAt, &c.purgeAt, &c.destroyedAt, &c.accessedAt, &v.CreatedBy,
+		&c.createdAt, &c.updatedAt, &v.ProjectID, &c.data, &c.dataIsNull}
+	dest := c.dest[:18]
+	if withData {
+		dest = c.dest[:]
+	}
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	var err error
-	if v.Revision, err = getUint32(revision); err != nil {
+	if v.Revision, err = getUint32(c.revision); err != nil {
 		return nil, fmt.Errorf("version of secret %s: revision: %w", v.SecretID, err)
 	}
-	v.State = coffer.VersionState(state)
-	v.StateBeforeDeletion = coffer.VersionState(stateBefore)
-	if v.DataCRC32, err = getUint32Ptr(crc); err != nil {
+	v.State = coffer.VersionState(c.state)
+	v.StateBeforeDeletion = coffer.VersionState(c.stateBefore)
+	if v.DataCRC32, err = getUint32Ptr(c.crc); err != nil {
 		return nil, fmt.Errorf("version %s/%d: data_crc32: %w", v.SecretID, v.Revision, err)
 	}
-	if v.Ephemeral, err = getVersionEphemeral(ephemeral, expiresAt); err != nil {
+	if v.Ephemeral, err = getVersionEphemeral(c.ephemeral, c.expiresAt); err != nil {
 		return nil, fmt.Errorf("version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
 	}
-	v.DisabledAt = getTimePtr(disabledAt)
-	v.DeletionRequestedAt = getTimePtr(deletionRequestedAt)
-	v.PurgeAt = getTimePtr(purgeAt)
-	v.DestroyedAt = getTimePtr(destroyedAt)
-	v.AccessedAt = getTimePtr(accessedAt)
-	v.CreatedAt = getTime(createdAt)
-	v.UpdatedAt = getTime(updatedAt)
-	return &v, nil
+	v.DisabledAt = getTimePtr(c.disabledAt)
+	v.DeletionRequestedAt = getTimePtr(c.deletionRequestedAt)
+	v.PurgeAt = getTimePtr(c.purgeAt)
+	v.DestroyedAt = getTimePtr(c.destroyedAt)
+	v.AccessedAt = getTimePtr(c.accessedAt)
+	v.CreatedAt = getTime(c.createdAt)
+	v.UpdatedAt = getTime(c.updatedAt)
+	if withData {
+		v.Data = getNullBytes(c.data, c.dataIsNull)
+	}
+	return v, nil
 }
 
 // CreateVersion returns ErrConflict for a taken (secret, revision), and
