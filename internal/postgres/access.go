@@ -38,7 +38,7 @@ func (t *tx) TouchVersions(ctx context.Context, accesses []storage.VersionAccess
 	revs := make([]int64, len(accesses))
 	ats := make([]int64, len(accesses))
 	for i, a := range accesses {
-		ids[i], revs[i], ats[i] = a.SecretID, int64(a.Revision), putTime(a.At)
+		ids[i], revs[i], ats[i] = a.SecretID, int64(a.Revision), a.At.UnixMicro()
 	}
 	secrets := slices.Clone(ids)
 	slices.Sort(secrets)

@@ -19,19 +19,5 @@ func (t *tx) GetMeta(ctx context.Context, name string) ([]byte, error) {
 			return nil, fmt.Errorf("postgres: lock meta %q: %w", name, classify(err))
 		}
 	}
-	var v []byte
-	if err := t.tx.QueryRow(ctx, `SELECT value FROM meta WHERE name = $1`, name).Scan(&v); err != nil {
-		return nil, fmt.Errorf("postgres: get meta %q: %w", name, classify(err))
-	}
-	return getBytes(v), nil
-}
-
-// PutMeta creates or replaces a named value. A nil value is stored empty.
-func (t *tx) PutMeta(ctx context.Context, name string, value []byte) error {
-	_, err := t.tx.Exec(ctx, `INSERT INTO meta (name, value) VALUES ($1, $2)
-ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, putBytes(value))
-	if err != nil {
-		return fmt.Errorf("postgres: put meta %q: %w", name, classify(err))
-	}
-	return nil
+	return t.Tx.GetMeta(ctx, name)
 }

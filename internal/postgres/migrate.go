@@ -9,7 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/coffer-dev/coffer/internal/storage/sqltext"
+	"github.com/coffer-dev/coffer/internal/storage/sqlstore"
 )
 
 // migrationFS holds the schema migrations, named NNNN_description.sql and
@@ -20,7 +20,7 @@ import (
 var migrationFS embed.FS
 
 // migrations returns the embedded migrations in order.
-func migrations() ([]sqltext.Migration, error) { return sqltext.Migrations(migrationFS) }
+func migrations() ([]sqlstore.Migration, error) { return sqlstore.Migrations(migrationFS) }
 
 // migrateLockSQL serializes migrators of one schema: nodes that start
 // together on an empty database take turns, and the later ones find the work
@@ -60,7 +60,7 @@ func (db *DB) migrate(ctx context.Context) error {
 
 // applyNext applies the first migration the database lacks, if any, and
 // reports whether there was none left.
-func (db *DB) applyNext(ctx context.Context, ms []sqltext.Migration) (done bool, err error) {
+func (db *DB) applyNext(ctx context.Context, ms []sqlstore.Migration) (done bool, err error) {
 	err = pgx.BeginFunc(ctx, db.pool, func(t pgx.Tx) error {
 		if _, err := t.Exec(ctx, migrateLockSQL); err != nil {
 			return err

@@ -17,6 +17,12 @@
 // READ ONLY: one consistent snapshot, as a SQLite read transaction gives,
 // and never a serialization failure. Driver errors are classified by
 // SQLSTATE, never by message.
+//
+// The record-level code (queries, scanning, encoding) is sqlstore's, shared
+// with the SQLite store; this package keeps what is PostgreSQL's own: the
+// pool, isolation levels and locks, migrations under an advisory lock,
+// leases on the database's clock, LISTEN/NOTIFY and the batched
+// TouchVersions.
 package postgres
 
 import (
@@ -31,6 +37,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/coffer-dev/coffer/internal/storage"
+	"github.com/coffer-dev/coffer/internal/storage/sqlstore"
 )
 
 var (
@@ -54,8 +61,9 @@ type Options struct {
 // DB is a coffer store in a PostgreSQL database (in the schema the
 // connection's search_path names first).
 type DB struct {
-	pool *pgxpool.Pool
-	log  *slog.Logger
+	pool    *pgxpool.Pool
+	log     *slog.Logger
+	records *sqlstore.Store
 }
 
 // rollbackTimeout bounds the rollback of a failed transaction, which may
@@ -85,7 +93,7 @@ func Open(ctx context.Context, dsn string, opts Options) (_ *DB, err error) {
 	if err != nil {
 		return nil, err
 	}
-	db := &DB{pool: pool, log: opts.Logger}
+	db := &DB{pool: pool, log: opts.Logger, records: sqlstore.New(dialect())}
 	if db.log == nil {
 		db.log = slog.New(slog.DiscardHandler)
 	}
@@ -145,7 +153,9 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(s
 			_ = t.Rollback(rctx)
 		}
 	}()
-	if err := fn(&tx{tx: t, write: write}); err != nil {
+	x := &tx{tx: t, write: write}
+	x.Tx = db.records.Tx(x, write)
+	if err := fn(x); err != nil {
 		return err
 	}
 	done = true
@@ -155,8 +165,10 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(s
 	return nil
 }
 
-// tx implements storage.Tx over one pgx transaction.
+// tx implements storage.Tx over one pgx transaction: the records of
+// sqlstore, and what PostgreSQL does its own way.
 type tx struct {
+	sqlstore.Tx
 	tx pgx.Tx
 	// write is set in Update: reads that the contract says lock, lock.
 	write bool
@@ -167,12 +179,36 @@ var (
 	_ storage.LeaseTx = (*tx)(nil)
 )
 
-// forUpdate is the locking clause of a read that locks inside Update.
-func (t *tx) forUpdate() string {
-	if t.write {
-		return " FOR UPDATE"
+// The methods below make tx the sqlstore.Querier of its transaction. pgx
+// prepares and caches each query text on each connection by itself.
+
+// Exec runs a statement and returns the number of rows it changed.
+func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := t.tx.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+// Query runs a query.
+func (t *tx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	return t.tx.Query(ctx, query, args...)
+}
+
+// QueryRow runs a query that returns at most one row.
+func (t *tx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return t.tx.QueryRow(ctx, query, args...)
+}
+
+// dialect is how PostgreSQL and pgx differ from SQLite: numbered
+// placeholders, slices bound as arrays, and a row lock on the secrets that
+// Update reads, since transactions of several nodes run at once.
+func dialect() sqlstore.Dialect {
+	return sqlstore.Dialect{
+		Name:     "postgres",
+		Numbered: true,
+		Arrays:   true,
+		LockRow:  " FOR UPDATE",
+		Kind:     errorKind,
 	}
-	return ""
 }
 
 // SQLSTATE codes the store classifies.
@@ -184,21 +220,24 @@ const (
 )
 
 // classify maps a driver error to the storage error it means, keeping the
-// driver error in the chain: pgx.ErrNoRows to storage.ErrNotFound;
-// uniqueness and foreign-key violations, serialization failures and
-// deadlocks to storage.ErrConflict. It returns other errors unchanged.
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
+// driver error in the chain (sqlstore.Dialect.Classify): pgx.ErrNoRows to
+// storage.ErrNotFound; uniqueness and foreign-key violations, serialization
+// failures and deadlocks to storage.ErrConflict. It returns other errors
+// unchanged.
+func classify(err error) error { return dialect().Classify(err) }
+
+// errorKind classifies a driver error by its SQLSTATE.
+func errorKind(err error) sqlstore.ErrorKind {
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
+		return sqlstore.NoRows
 	}
 	switch sqlState(err) {
-	case codeUniqueViolation, codeForeignKeyViolation, codeSerializationFailure, codeDeadlockDetected:
-		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	case codeUniqueViolation, codeSerializationFailure, codeDeadlockDetected:
+		return sqlstore.Conflict
+	case codeForeignKeyViolation:
+		return sqlstore.ForeignKey
 	}
-	return err
+	return sqlstore.Fault
 }
 
 // sqlState returns the SQLSTATE of a server error, or "".
@@ -208,40 +247,4 @@ func sqlState(err error) string {
 		return e.Code
 	}
 	return ""
-}
-
-// notFound returns an ErrNotFound error about a record.
-func notFound(what string) error {
-	return fmt.Errorf("%w: %s", storage.ErrNotFound, what)
-}
-
-// mustAffect returns ErrNotFound, about what, unless tag reports a changed
-// row.
-func mustAffect(tag pgconn.CommandTag, what string) error {
-	if tag.RowsAffected() == 0 {
-		return notFound(what)
-	}
-	return nil
-}
-
-// scanner is a pgx.Row or pgx.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// collect reads every row with scan and closes rows.
-func collect[T any](rows pgx.Rows, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
 }

@@ -26,7 +26,7 @@ func (t *tx) TouchVersions(ctx context.Context, accesses []storage.VersionAccess
 	}
 	defer st.Close()
 	for _, a := range accesses {
-		at := putTime(a.At)
+		at := a.At.UnixMicro()
 		if _, err := st.ExecContext(ctx, at, a.SecretID, int64(a.Revision), at); err != nil {
 			return fmt.Errorf("sqlite: touch version %s/%d: %w", a.SecretID, a.Revision, classify(err))
 		}

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/coffer-dev/coffer/internal/storage/sqltext"
+	"github.com/coffer-dev/coffer/internal/storage/sqlstore"
 )
 
 // migrationFS holds the schema migrations, named NNNN_description.sql and
@@ -18,7 +18,7 @@ import (
 var migrationFS embed.FS
 
 // migrations returns the embedded migrations in order.
-func migrations() ([]sqltext.Migration, error) { return sqltext.Migrations(migrationFS) }
+func migrations() ([]sqlstore.Migration, error) { return sqlstore.Migrations(migrationFS) }
 
 // migrate applies the migrations db lacks, each in its own write
 // transaction, and records them in schema_migrations. It refuses a database
@@ -51,7 +51,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 }
 
 // apply runs one migration unless another process has applied it meanwhile.
-func apply(ctx context.Context, db *sql.DB, m sqltext.Migration) error {
+func apply(ctx context.Context, db *sql.DB, m sqlstore.Migration) error {
 	t, err := db.BeginTx(ctx, nil) // BEGIN IMMEDIATE: one migrator at a time
 	if err != nil {
 		return err

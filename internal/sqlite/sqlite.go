@@ -14,7 +14,10 @@
 // Commits are durable (synchronous=FULL) and foreign keys are enforced. Times
 // are stored as microseconds since the Unix epoch in UTC, structured values as
 // JSON text; the schema avoids what PostgreSQL could not mirror, so that both
-// backends keep one shape and pass one conformance suite (storagetest).
+// backends keep one shape, share their record-level code (sqlstore) and pass
+// one conformance suite (storagetest). This package keeps what is SQLite's
+// own: the file, the two pools, the prepared statements, the single writer,
+// migrations, leases on the process clock and TouchVersions.
 package sqlite
 
 import (
@@ -31,6 +34,7 @@ import (
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/storage"
+	"github.com/coffer-dev/coffer/internal/storage/sqlstore"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -47,6 +51,7 @@ type DB struct {
 	read       *sql.DB // read-only connections for View
 	writeStmts stmts
 	readStmts  stmts
+	records    *sqlstore.Store
 }
 
 // Open opens the store at path, creating the file (mode 0600) and its
@@ -56,7 +61,7 @@ func Open(path string) (_ *DB, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open %q: want the path of a file", path)
 	}
-	db := &DB{}
+	db := &DB{records: sqlstore.New(dialect())}
 	defer func() {
 		if err != nil {
 			db.release()
@@ -83,10 +88,10 @@ func Open(path string) (_ *DB, err error) {
 	if db.read, err = openPool(ctx, abs, false); err != nil {
 		return nil, err
 	}
-	if db.writeStmts, err = prepare(ctx, db.write, readQueries(), writeQueries()); err != nil {
+	if db.writeStmts, err = prepare(ctx, db.write, db.records.HotReads(), db.records.HotWrites()); err != nil {
 		return nil, err
 	}
-	if db.readStmts, err = prepare(ctx, db.read, readQueries()); err != nil {
+	if db.readStmts, err = prepare(ctx, db.read, db.records.HotReads()); err != nil {
 		return nil, err
 	}
 	return db, nil
@@ -241,7 +246,7 @@ func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
 		return fmt.Errorf("sqlite: begin: %w", classify(err))
 	}
 	defer t.Rollback()
-	return fn(&tx{tx: t, stmts: db.readStmts})
+	return fn(db.newTx(t, db.readStmts, false))
 }
 
 // Update runs fn in a write transaction on the write connection and commits
@@ -259,7 +264,7 @@ func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 			t.Rollback()
 		}
 	}()
-	if err := fn(&tx{tx: t, stmts: db.writeStmts}); err != nil {
+	if err := fn(db.newTx(t, db.writeStmts, true)); err != nil {
 		return err
 	}
 	committed = true
@@ -269,84 +274,55 @@ func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	return nil
 }
 
-// tx implements storage.Tx over one database/sql transaction.
+// tx implements storage.Tx over one database/sql transaction: the records
+// of sqlstore, run through the transaction's prepared statements, and what
+// SQLite does its own way.
 type tx struct {
+	sqlstore.Tx
 	tx    *sql.Tx
 	stmts stmts // the prepared statements of the transaction's pool
 }
 
 var _ storage.Tx = (*tx)(nil)
 
+// newTx returns the storage.Tx of t.
+func (db *DB) newTx(t *sql.Tx, s stmts, write bool) *tx {
+	x := &tx{tx: t, stmts: s}
+	x.Tx = db.records.Tx(x, write)
+	return x
+}
+
+// dialect is how SQLite and its driver differ from PostgreSQL. Update
+// holds the database's only write lock from its start: reads need no row
+// lock.
+func dialect() sqlstore.Dialect {
+	return sqlstore.Dialect{Name: "sqlite", Kind: errorKind}
+}
+
 // classify maps a driver error to the storage error it means, keeping the
-// driver error in the chain: sql.ErrNoRows to storage.ErrNotFound; uniqueness
-// and foreign-key violations and lost lock waits to storage.ErrConflict. It
-// returns other errors unchanged.
-func classify(err error) error {
-	if err == nil {
-		return nil
-	}
+// driver error in the chain (sqlstore.Dialect.Classify).
+func classify(err error) error { return dialect().Classify(err) }
+
+// errorKind classifies a driver error by its extended result code:
+// sql.ErrNoRows; uniqueness and primary-key violations and a lock wait given
+// up (SQLITE_BUSY, whatever the extended code) are conflicts; foreign-key
+// violations apart.
+func errorKind(err error) sqlstore.ErrorKind {
 	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
+		return sqlstore.NoRows
 	}
 	var e *sqlite.Error
 	if !errors.As(err, &e) {
-		return err
+		return sqlstore.Fault
 	}
 	switch e.Code() {
-	case sqlite3.SQLITE_CONSTRAINT_UNIQUE,
-		sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY,
-		sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return sqlstore.Conflict
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return sqlstore.ForeignKey
 	}
-	// The primary code, whatever the extended one (SQLITE_BUSY_SNAPSHOT...).
 	if e.Code()&0xff == sqlite3.SQLITE_BUSY {
-		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+		return sqlstore.Conflict
 	}
-	return err
-}
-
-// isForeignKeyViolation reports whether err is a foreign-key violation.
-func isForeignKeyViolation(err error) bool {
-	var e *sqlite.Error
-	return errors.As(err, &e) && e.Code() == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY
-}
-
-// notFound returns an ErrNotFound error about a record.
-func notFound(what string) error {
-	return fmt.Errorf("%w: %s", storage.ErrNotFound, what)
-}
-
-// mustAffect returns ErrNotFound, about what, unless res reports a changed
-// row.
-func mustAffect(res sql.Result, what string) error {
-	n, err := res.RowsAffected()
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return notFound(what)
-	}
-	return nil
-}
-
-// scanner is a *sql.Row or *sql.Rows.
-type scanner interface {
-	Scan(dest ...any) error
-}
-
-// collect reads every row with scan and closes rows.
-func collect[T any](rows *sql.Rows, scan func(scanner) (T, error)) ([]T, error) {
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return sqlstore.Fault
 }

@@ -5,47 +5,19 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+
+	"github.com/coffer-dev/coffer/internal/storage/sqlstore"
 )
 
 // stmts holds the prepared statements of one pool, by query text.
 //
 // SQLite parses and plans a statement in more time than it takes to run the
 // point lookups most transactions are made of, and the driver keeps no
-// statement cache. So the queries that requests run all the time are
-// prepared once, at Open, and database/sql then keeps each prepared on every
-// connection that has run it. Other queries are prepared at each call.
+// statement cache. So the queries that requests run all the time
+// (sqlstore's HotReads, and HotWrites on the write pool) are prepared once,
+// at Open, and database/sql then keeps each prepared on every connection
+// that has run it. Other queries are prepared at each call.
 type stmts map[string]*sql.Stmt
-
-// readQueries are the prepared queries of both pools.
-func readQueries() []string {
-	return []string{
-		getMetaSQL,
-		getProjectSQL,
-		getPrincipalSQL,
-		getAPIKeySQL,
-		getAPIKeyBySecretHashSQL,
-		getKeySQL,
-		getDefaultKeySQL,
-		getKeyVersionSQL,
-		latestKeyVersionSQL,
-		getSecretSQL,
-		getSecretByPathSQL,
-		getVersionSQL,
-	}
-}
-
-// writeQueries are the prepared queries of the write pool only.
-func writeQueries() []string {
-	return []string{
-		putMetaSQL,
-		createSecretSQL,
-		updateSecretSQL,
-		deleteSecretTagsSQL,
-		createVersionSQL,
-		updateVersionSQL,
-		appendAuditBlockSQL,
-	}
-}
 
 // prepare prepares queries on db.
 func prepare(ctx context.Context, db *sql.DB, queries ...[]string) (stmts, error) {
@@ -72,27 +44,50 @@ func (s stmts) close() error {
 	return errors.Join(errs...)
 }
 
-// queryRow runs a query that returns at most one row, through its prepared
+// The methods below make tx the sqlstore.Querier of its transaction.
+
+// QueryRow runs a query that returns at most one row, through its prepared
 // statement if it has one.
-func (t *tx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+func (t *tx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
 	if st, ok := t.stmts[query]; ok {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
 	return t.tx.QueryRowContext(ctx, query, args...)
 }
 
-// query runs a query, through its prepared statement if it has one.
-func (t *tx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+// Query runs a query, through its prepared statement if it has one.
+func (t *tx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	var rows *sql.Rows
+	var err error
 	if st, ok := t.stmts[query]; ok {
-		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+		rows, err = t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	} else {
+		rows, err = t.tx.QueryContext(ctx, query, args...)
 	}
-	return t.tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
 }
 
-// exec runs a statement, through its prepared statement if it has one.
-func (t *tx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// Exec runs a statement, through its prepared statement if it has one, and
+// returns the number of rows it changed.
+func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var res sql.Result
+	var err error
 	if st, ok := t.stmts[query]; ok {
-		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		res, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	} else {
+		res, err = t.tx.ExecContext(ctx, query, args...)
 	}
-	return t.tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
 }
+
+// sqlRows is *sql.Rows as sqlstore.Rows: its Close reports nothing, since
+// Err reports what reading the rows met.
+type sqlRows struct{ *sql.Rows }
+
+func (r sqlRows) Close() { _ = r.Rows.Close() }

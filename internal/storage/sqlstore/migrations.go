@@ -1,4 +1,4 @@
-package sqltext
+package sqlstore
 
 import (
 	"fmt"
@@ -43,6 +43,3 @@ func Migrations(fsys fs.FS) ([]Migration, error) {
 	}
 	return ms, nil
 }
-
-// ListOrganizations selects every organization, oldest first.
-const ListOrganizations = `SELECT id, name, created_at FROM organizations ORDER BY created_at, id`

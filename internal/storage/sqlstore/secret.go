@@ -1,10 +1,11 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/coffer-dev/coffer"
 )
@@ -36,45 +37,70 @@ oldest_revision = ?, version_count = ?, stages = ?, updated_at = ?
 WHERE id = ?
 RETURNING project_id`
 	deleteSecretTagsSQL = `DELETE FROM secret_tags WHERE secret_id = ?`
+	// putTagArraySQL records a secret's distinct tags, given as an array,
+	// where the driver binds arrays.
+	putTagArraySQL = `INSERT INTO secret_tags (secret_id, project_id, tag)
+SELECT ?, ?, tag FROM unnest(?::text[]) AS tag`
 )
 
+// secretCols are the columns of a secret row that are decoded after the
+// scan. They are one value so that scanning, which makes every destination
+// escape, allocates them once.
+type secretCols struct {
+	typ, state                                                string
+	tags, usedBy, customMetadata, ephemeral, rotation, stages sql.NullString
+	deletionRequestedAt, purgeAt                              sql.NullInt64
+	ttl, lastRevision, latestRevision, oldestRevision         int64
+	createdAt, updatedAt                                      int64
+}
+
 // scanSecret reads the secretColumns of one row.
-func scanSecret(row scanner) (*coffer.Secret, error) {
-	var s coffer.Secret
-	var tags, usedBy, customMetadata, ephemeral, rotation, stages sql.NullString
-	var deletionRequestedAt, purgeAt sql.NullInt64
-	var createdAt, updatedAt int64
-	err := row.Scan(&s.ID, &s.ProjectID, &s.Path, &s.Name, &s.Type, &s.Description, &tags,
-		&s.Protected, &usedBy, &customMetadata, &s.MaxVersions, &s.CASRequired, &s.VersionTTL,
-		&ephemeral, &rotation, &s.KeyID, &s.KeyVaultID, &s.State, &deletionRequestedAt,
-		&purgeAt, &s.LastRevision, &s.LatestRevision, &s.OldestRevision, &s.VersionCount,
-		&stages, &createdAt, &updatedAt)
+func scanSecret(row Row) (*coffer.Secret, error) {
+	s := new(coffer.Secret)
+	c := new(secretCols)
+	err := row.Scan(&s.ID, &s.ProjectID, &s.Path, &s.Name, &c.typ, &s.Description, &c.tags,
+		&s.Protected, &c.usedBy, &c.customMetadata, &s.MaxVersions, &s.CASRequired, &c.ttl,
+		&c.ephemeral, &c.rotation, &s.KeyID, &s.KeyVaultID, &c.state, &c.deletionRequestedAt,
+		&c.purgeAt, &c.lastRevision, &c.latestRevision, &c.oldestRevision, &s.VersionCount,
+		&c.stages, &c.createdAt, &c.updatedAt)
 	if err != nil {
 		return nil, err
 	}
-	if s.Tags, err = getStrings(tags); err != nil {
+	s.Type = coffer.SecretType(c.typ)
+	s.State = coffer.SecretState(c.state)
+	s.VersionTTL = time.Duration(c.ttl)
+	if s.LastRevision, err = getUint32(c.lastRevision); err != nil {
+		return nil, fmt.Errorf("secret %s: last_revision: %w", s.ID, err)
+	}
+	if s.LatestRevision, err = getUint32(c.latestRevision); err != nil {
+		return nil, fmt.Errorf("secret %s: latest_revision: %w", s.ID, err)
+	}
+	if s.OldestRevision, err = getUint32(c.oldestRevision); err != nil {
+		return nil, fmt.Errorf("secret %s: oldest_revision: %w", s.ID, err)
+	}
+	if s.Tags, err = getStrings(c.tags); err != nil {
 		return nil, fmt.Errorf("secret %s: tags: %w", s.ID, err)
 	}
-	if s.UsedBy, err = getStrings(usedBy); err != nil {
+	if s.UsedBy, err = getStrings(c.usedBy); err != nil {
 		return nil, fmt.Errorf("secret %s: used_by: %w", s.ID, err)
 	}
-	if s.CustomMetadata, err = getStringMap(customMetadata); err != nil {
+	if s.CustomMetadata, err = getStringMap(c.customMetadata); err != nil {
 		return nil, fmt.Errorf("secret %s: custom_metadata: %w", s.ID, err)
 	}
-	if s.Ephemeral, err = getEphemeralPolicy(ephemeral); err != nil {
+	if s.Ephemeral, err = getEphemeralPolicy(c.ephemeral); err != nil {
 		return nil, fmt.Errorf("secret %s: ephemeral: %w", s.ID, err)
 	}
-	if s.Rotation, err = getRotation(rotation); err != nil {
+	if s.Rotation, err = getRotation(c.rotation); err != nil {
 		return nil, fmt.Errorf("secret %s: rotation: %w", s.ID, err)
 	}
-	if s.Stages, err = getStages(stages); err != nil {
+	if s.Stages, err = getStages(c.stages); err != nil {
 		return nil, fmt.Errorf("secret %s: stages: %w", s.ID, err)
 	}
-	s.DeletionRequestedAt = getTimePtr(deletionRequestedAt)
-	s.PurgeAt = getTimePtr(purgeAt)
-	s.CreatedAt = getTime(createdAt)
-	s.UpdatedAt = getTime(updatedAt)
-	return &s, nil
+	s.DeletionRequestedAt = getTimePtr(c.deletionRequestedAt)
+	s.PurgeAt = getTimePtr(c.purgeAt)
+	s.CreatedAt = getTime(c.createdAt)
+	s.UpdatedAt = getTime(c.updatedAt)
+	return s, nil
 }
 
 // secretRow holds the structured fields of a secret encoded for its row.
@@ -106,14 +132,14 @@ func encodeSecret(s *coffer.Secret) (r secretRow, err error) {
 }
 
 // CreateSecret returns ErrConflict for a taken id or (project, path, name).
-func (t *tx) CreateSecret(ctx context.Context, s *coffer.Secret) error {
+func (t *Tx) CreateSecret(ctx context.Context, s *coffer.Secret) error {
 	if err := t.createSecret(ctx, s); err != nil {
-		return fmt.Errorf("sqlite: create secret %s: %w", s.ID, err)
+		return t.errorf("create secret %s: %w", s.ID, err)
 	}
 	return nil
 }
 
-func (t *tx) createSecret(ctx context.Context, s *coffer.Secret) error {
+func (t *Tx) createSecret(ctx context.Context, s *coffer.Secret) error {
 	r, err := encodeSecret(s)
 	if err != nil {
 		return err
@@ -125,47 +151,57 @@ func (t *tx) createSecret(ctx context.Context, s *coffer.Secret) error {
 		putTimePtr(s.PurgeAt), int64(s.LastRevision), int64(s.LatestRevision), int64(s.OldestRevision), s.VersionCount, r.stages,
 		putTime(s.CreatedAt), putTime(s.UpdatedAt))
 	if err != nil {
-		return classify(err)
+		return t.classify(err)
 	}
 	return t.putTags(ctx, s.ID, s.ProjectID, s.Tags)
 }
 
 // putTags records the distinct tags of a secret in secret_tags, which holds
-// none of them yet.
-func (t *tx) putTags(ctx context.Context, secretID, projectID string, tags []string) error {
+// none of them yet: as one array where the driver binds arrays, else as
+// rows of values.
+func (t *Tx) putTags(ctx context.Context, secretID, projectID string, tags []string) error {
 	seen := make(map[string]bool, len(tags))
-	args := make([]any, 0, 3*len(tags))
+	distinct := make([]string, 0, len(tags))
 	for _, tag := range tags {
 		if !seen[tag] {
 			seen[tag] = true
-			args = append(args, secretID, projectID, tag)
+			distinct = append(distinct, tag)
 		}
 	}
-	if len(args) == 0 {
+	if len(distinct) == 0 {
 		return nil
 	}
-	values := strings.Repeat(", (?, ?, ?)", len(args)/3)[2:]
-	_, err := t.exec(ctx,
-		`INSERT INTO secret_tags (secret_id, project_id, tag) VALUES `+values, args...)
-	return classify(err)
+	var err error
+	if t.s.d.Arrays {
+		_, err = t.exec(ctx, putTagArraySQL, secretID, projectID, distinct)
+	} else {
+		args := make([]any, 0, 3*len(distinct))
+		for _, tag := range distinct {
+			args = append(args, secretID, projectID, tag)
+		}
+		values := strings.Repeat(", (?, ?, ?)", len(distinct))[2:]
+		_, err = t.execBuilt(ctx, `INSERT INTO secret_tags (secret_id, project_id, tag) VALUES `+values, args...)
+	}
+	return t.classify(err)
 }
 
-// GetSecret returns ErrNotFound. Inside Update the write lock, held since the
-// transaction began, keeps every other writer off the row.
-func (t *tx) GetSecret(ctx context.Context, id string) (*coffer.Secret, error) {
-	s, err := scanSecret(t.queryRow(ctx, getSecretSQL, id))
+// GetSecret returns ErrNotFound. Inside Update it locks the row: by the
+// dialect's row lock, or by the lock on the whole database that the
+// transaction holds.
+func (t *Tx) GetSecret(ctx context.Context, id string) (*coffer.Secret, error) {
+	s, err := scanSecret(t.queryRow(ctx, t.lockRow(getSecretSQL), id))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get secret %s: %w", id, classify(err))
+		return nil, t.errorf("get secret %s: %w", id, t.classify(err))
 	}
 	return s, nil
 }
 
-// GetSecretByPath returns ErrNotFound. Inside Update the write lock keeps
-// every other writer off the row.
-func (t *tx) GetSecretByPath(ctx context.Context, projectID, path, name string) (*coffer.Secret, error) {
-	s, err := scanSecret(t.queryRow(ctx, getSecretByPathSQL, projectID, path, name))
+// GetSecretByPath returns ErrNotFound. Inside Update it locks the row, as
+// GetSecret does.
+func (t *Tx) GetSecretByPath(ctx context.Context, projectID, path, name string) (*coffer.Secret, error) {
+	s, err := scanSecret(t.queryRow(ctx, t.lockRow(getSecretByPathSQL), projectID, path, name))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get secret (%s, %q, %q): %w", projectID, path, name, classify(err))
+		return nil, t.errorf("get secret (%s, %q, %q): %w", projectID, path, name, t.classify(err))
 	}
 	return s, nil
 }
@@ -173,14 +209,14 @@ func (t *tx) GetSecretByPath(ctx context.Context, projectID, path, name string) 
 // UpdateSecret replaces every field of a secret but its id, project and
 // creation time. Returns ErrNotFound, ErrConflict for a taken (project, path,
 // name).
-func (t *tx) UpdateSecret(ctx context.Context, s *coffer.Secret) error {
+func (t *Tx) UpdateSecret(ctx context.Context, s *coffer.Secret) error {
 	if err := t.updateSecret(ctx, s); err != nil {
-		return fmt.Errorf("sqlite: update secret %s: %w", s.ID, err)
+		return t.errorf("update secret %s: %w", s.ID, err)
 	}
 	return nil
 }
 
-func (t *tx) updateSecret(ctx context.Context, s *coffer.Secret) error {
+func (t *Tx) updateSecret(ctx context.Context, s *coffer.Secret) error {
 	r, err := encodeSecret(s)
 	if err != nil {
 		return err
@@ -194,23 +230,23 @@ func (t *tx) updateSecret(ctx context.Context, s *coffer.Secret) error {
 		int64(s.OldestRevision), s.VersionCount, r.stages, putTime(s.UpdatedAt),
 		s.ID).Scan(&projectID)
 	if err != nil {
-		return classify(err)
+		return t.classify(err)
 	}
 	if _, err := t.exec(ctx, deleteSecretTagsSQL, s.ID); err != nil {
-		return classify(err)
+		return t.classify(err)
 	}
 	return t.putTags(ctx, s.ID, projectID, s.Tags)
 }
 
 // DeleteSecret removes a secret and, by the foreign keys' cascade, its
 // versions and tags. Returns ErrNotFound.
-func (t *tx) DeleteSecret(ctx context.Context, id string) error {
-	res, err := t.exec(ctx, `DELETE FROM secrets WHERE id = ?`, id)
+func (t *Tx) DeleteSecret(ctx context.Context, id string) error {
+	n, err := t.exec(ctx, `DELETE FROM secrets WHERE id = ?`, id)
 	if err == nil {
-		err = mustAffect(res, "secret")
+		err = mustAffect(n, "secret")
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: delete secret %s: %w", id, classify(err))
+		return t.errorf("delete secret %s: %w", id, t.classify(err))
 	}
 	return nil
 }

@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -34,59 +34,57 @@ func secretOrder(o coffer.SecretOrder) (string, error) {
 
 // ListSecrets returns one page of matching secrets and the number of
 // matches across all pages, counted over the same conditions.
-func (t *tx) ListSecrets(ctx context.Context, q storage.SecretQuery) ([]*coffer.Secret, int, error) {
+func (t *Tx) ListSecrets(ctx context.Context, q storage.SecretQuery) ([]*coffer.Secret, int, error) {
 	ss, n, err := t.listSecrets(ctx, q)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: list secrets: %w", err)
+		return nil, 0, t.errorf("list secrets: %w", err)
 	}
 	return ss, n, nil
 }
 
-func (t *tx) listSecrets(ctx context.Context, q storage.SecretQuery) ([]*coffer.Secret, int, error) {
+func (t *Tx) listSecrets(ctx context.Context, q storage.SecretQuery) ([]*coffer.Secret, int, error) {
 	order, err := secretOrder(q.Order)
 	if err != nil {
 		return nil, 0, err
 	}
-	limit, err := pageLimit(q.Offset, q.Limit)
-	if err != nil {
+	if err := checkPage(q.Offset, q.Limit); err != nil {
 		return nil, 0, err
 	}
 	if len(q.ProjectIDs) == 0 {
 		return nil, 0, nil // no project: nothing to see
 	}
-	where, args := secretConditions(q)
+	var args []any
+	where := t.secretConditions(q, &args)
 
 	var total int
-	if err := t.queryRow(ctx,
+	if err := t.queryRowBuilt(ctx,
 		`SELECT COUNT(*) FROM secrets s WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	if q.Offset >= total {
 		return nil, total, nil
 	}
-	rows, err := t.query(ctx, `SELECT `+secretColumns+` FROM secrets s
-WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, q.Offset)...)
+	page := pageClause(&args, q.Offset, q.Limit)
+	rows, err := t.queryBuilt(ctx, `SELECT `+secretColumns+` FROM secrets s
+WHERE `+where+` ORDER BY `+order+page, args...)
 	if err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	ss, err := collect(rows, scanSecret)
 	if err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	return ss, total, nil
 }
 
 // secretConditions returns the WHERE conditions of q, on the table aliased s,
-// and their arguments. q.ProjectIDs is not empty.
-func secretConditions(q storage.SecretQuery) (string, []any) {
-	var where []string
-	var args []any
+// adding their arguments to args. q.ProjectIDs is not empty.
+func (t *Tx) secretConditions(q storage.SecretQuery, args *[]any) string {
+	where := []string{t.inList("s.project_id", q.ProjectIDs, args)}
 	cond := func(c string, a ...any) {
 		where = append(where, c)
-		args = append(args, a...)
+		*args = append(*args, a...)
 	}
-
-	cond("s.project_id IN ("+placeholders(len(q.ProjectIDs))+")", anys(q.ProjectIDs)...)
 	if q.Name != "" {
 		cond("s.name = ?", q.Name)
 	}
@@ -135,90 +133,108 @@ func secretConditions(q storage.SecretQuery) (string, []any) {
 			cond("s.state <> ?", string(coffer.SecretDeletionScheduled))
 		}
 	}
-	return strings.Join(where, " AND "), args
+	return strings.Join(where, " AND ")
+}
+
+// inList returns the condition that column is one of values, adding its
+// arguments to args: one array where the driver binds arrays, so that the
+// query's text does not vary with the number of values, else one
+// placeholder each.
+func (t *Tx) inList(column string, values []string, args *[]any) string {
+	if t.s.d.Arrays {
+		*args = append(*args, values)
+		return column + " = ANY(?)"
+	}
+	for _, v := range values {
+		*args = append(*args, v)
+	}
+	return column + " IN (" + strings.TrimPrefix(strings.Repeat(", ?", len(values)), ", ") + ")"
 }
 
 // ListTags returns one page of the distinct tags of a project's secrets in
 // byte order, and their number.
-func (t *tx) ListTags(ctx context.Context, projectID string, offset, limit int) ([]string, int, error) {
+func (t *Tx) ListTags(ctx context.Context, projectID string, offset, limit int) ([]string, int, error) {
 	tags, n, err := t.listTags(ctx, projectID, offset, limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: list tags of project %s: %w", projectID, err)
+		return nil, 0, t.errorf("list tags of project %s: %w", projectID, err)
 	}
 	return tags, n, nil
 }
 
-func (t *tx) listTags(ctx context.Context, projectID string, offset, limit int) ([]string, int, error) {
-	lim, err := pageLimit(offset, limit)
-	if err != nil {
+func (t *Tx) listTags(ctx context.Context, projectID string, offset, limit int) ([]string, int, error) {
+	if err := checkPage(offset, limit); err != nil {
 		return nil, 0, err
 	}
 	var total int
 	if err := t.queryRow(ctx,
 		`SELECT COUNT(DISTINCT tag) FROM secret_tags WHERE project_id = ?`, projectID).Scan(&total); err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	if offset >= total {
 		return nil, total, nil
 	}
-	rows, err := t.query(ctx, `SELECT DISTINCT tag FROM secret_tags WHERE project_id = ?
-ORDER BY tag LIMIT ? OFFSET ?`, projectID, lim, offset)
+	args := []any{projectID}
+	page := pageClause(&args, offset, limit)
+	rows, err := t.queryBuilt(ctx, `SELECT DISTINCT tag FROM secret_tags WHERE project_id = ?
+ORDER BY tag`+page, args...)
 	if err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	tags, err := collect(rows, scanString)
 	if err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	return tags, total, nil
 }
 
 // ListSecretTypes returns the distinct types of a project's secrets in byte
 // order.
-func (t *tx) ListSecretTypes(ctx context.Context, projectID string) ([]coffer.SecretType, error) {
+func (t *Tx) ListSecretTypes(ctx context.Context, projectID string) ([]coffer.SecretType, error) {
 	rows, err := t.query(ctx,
 		`SELECT DISTINCT type FROM secrets WHERE project_id = ? ORDER BY type`, projectID)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list secret types of project %s: %w", projectID, classify(err))
+		return nil, t.errorf("list secret types of project %s: %w", projectID, t.classify(err))
 	}
-	types, err := collect(rows, func(row scanner) (coffer.SecretType, error) {
-		var typ coffer.SecretType
-		return typ, row.Scan(&typ)
+	types, err := collect(rows, func(row Row) (coffer.SecretType, error) {
+		s, err := scanString(row)
+		return coffer.SecretType(s), err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: list secret types of project %s: %w", projectID, classify(err))
+		return nil, t.errorf("list secret types of project %s: %w", projectID, t.classify(err))
 	}
 	return types, nil
 }
 
-// pageLimit checks a page's bounds and returns the LIMIT that selects it: a
-// limit of 0 means none.
-func pageLimit(offset, limit int) (int64, error) {
+// checkPage checks a page's bounds: a limit of 0 means none.
+func checkPage(offset, limit int) error {
 	if offset < 0 || limit < 0 {
-		return 0, fmt.Errorf("invalid page: offset %d, limit %d", offset, limit)
+		return fmt.Errorf("invalid page: offset %d, limit %d", offset, limit)
 	}
-	if limit == 0 {
-		return math.MaxInt64, nil
-	}
-	return int64(limit), nil
+	return nil
 }
 
-// placeholders returns n comma-separated parameter markers.
-func placeholders(n int) string {
-	return strings.TrimPrefix(strings.Repeat(", ?", n), ", ")
-}
-
-// anys returns the elements of s as arguments.
-func anys[T any](s []T) []any {
-	a := make([]any, len(s))
-	for i, v := range s {
-		a[i] = v
+// pageClause returns the LIMIT and OFFSET clause of a page, adding its
+// arguments to args. A limit of 0 means none; SQLite takes an OFFSET only
+// after a LIMIT, so an offset without a limit gets the largest one.
+func pageClause(args *[]any, offset, limit int) string {
+	clause := ""
+	switch {
+	case limit > 0:
+		*args = append(*args, int64(limit))
+		clause = " LIMIT ?"
+	case offset > 0:
+		*args = append(*args, int64(math.MaxInt64))
+		clause = " LIMIT ?"
 	}
-	return a
+	if offset > 0 {
+		*args = append(*args, int64(offset))
+		clause += " OFFSET ?"
+	}
+	return clause
 }
 
 // scanString reads one text column.
-func scanString(row scanner) (string, error) {
+func scanString(row Row) (string, error) {
 	var s string
 	return s, row.Scan(&s)
 }

@@ -1,17 +1,17 @@
-package sqltext_test
+package sqlstore_test
 
 import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/coffer-dev/coffer/internal/storage/sqltext"
+	"github.com/coffer-dev/coffer/internal/storage/sqlstore"
 )
 
 // TestMigrations checks the order and the numbering rules: from 1, no gap,
 // names NNNN_name.sql.
 func TestMigrations(t *testing.T) {
 	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
-	ms, err := sqltext.Migrations(fstest.MapFS{
+	ms, err := sqlstore.Migrations(fstest.MapFS{
 		"migrations/0002_b.sql": file("B"),
 		"migrations/0001_a.sql": file("A"),
 		"migrations/notes.txt":  file("not a migration"),
@@ -26,7 +26,7 @@ func TestMigrations(t *testing.T) {
 		"number zero":    {"migrations/0000_a.sql": file("A")},
 		"the same twice": {"migrations/0001_a.sql": file("A"), "migrations/0001_b.sql": file("B")},
 	} {
-		if ms, err := sqltext.Migrations(fsys); err == nil {
+		if ms, err := sqlstore.Migrations(fsys); err == nil {
 			t.Errorf("%s: %d migrations, want an error", name, len(ms))
 		}
 	}

@@ -1,9 +1,8 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
 	"database/sql"
-	"fmt"
 
 	"github.com/coffer-dev/coffer/internal/storage"
 )
@@ -18,7 +17,7 @@ const (
 )
 
 // scanAPIKey reads the apiKeyColumns of one row.
-func scanAPIKey(row scanner) (*storage.APIKey, error) {
+func scanAPIKey(row Row) (*storage.APIKey, error) {
 	var k storage.APIKey
 	var expiresAt sql.NullInt64
 	var createdAt int64
@@ -35,49 +34,49 @@ func scanAPIKey(row scanner) (*storage.APIKey, error) {
 }
 
 // CreateAPIKey returns ErrConflict for a taken access key or secret hash.
-func (t *tx) CreateAPIKey(ctx context.Context, k *storage.APIKey) error {
+func (t *Tx) CreateAPIKey(ctx context.Context, k *storage.APIKey) error {
 	_, err := t.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		k.AccessKey, k.PrincipalID, k.OrganizationID, k.DefaultProjectID,
 		k.Description, k.Disabled, putTimePtr(k.ExpiresAt), putTime(k.CreatedAt),
-		k.SecretHash, k.SealedSecret)
+		putBytes(k.SecretHash), putBytes(k.SealedSecret))
 	if err != nil {
-		return fmt.Errorf("sqlite: create API key %s: %w", k.AccessKey, classify(err))
+		return t.errorf("create API key %s: %w", k.AccessKey, t.classify(err))
 	}
 	return nil
 }
 
 // GetAPIKey returns the key with this access key. Returns ErrNotFound.
-func (t *tx) GetAPIKey(ctx context.Context, accessKey string) (*storage.APIKey, error) {
+func (t *Tx) GetAPIKey(ctx context.Context, accessKey string) (*storage.APIKey, error) {
 	k, err := scanAPIKey(t.queryRow(ctx, getAPIKeySQL, accessKey))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get API key %s: %w", accessKey, classify(err))
+		return nil, t.errorf("get API key %s: %w", accessKey, t.classify(err))
 	}
 	return k, nil
 }
 
 // GetAPIKeyBySecretHash returns the key whose SecretHash is hash. Returns
 // ErrNotFound.
-func (t *tx) GetAPIKeyBySecretHash(ctx context.Context, hash []byte) (*storage.APIKey, error) {
-	k, err := scanAPIKey(t.queryRow(ctx, getAPIKeyBySecretHashSQL, hash))
+func (t *Tx) GetAPIKeyBySecretHash(ctx context.Context, hash []byte) (*storage.APIKey, error) {
+	k, err := scanAPIKey(t.queryRow(ctx, getAPIKeyBySecretHashSQL, putBytes(hash)))
 	if err != nil {
 		// The hash stays out of the message: it identifies a credential.
-		return nil, fmt.Errorf("sqlite: get API key by secret hash: %w", classify(err))
+		return nil, t.errorf("get API key by secret hash: %w", t.classify(err))
 	}
 	return k, nil
 }
 
 // UpdateAPIKey replaces a key's description, disabled flag and expiry.
 // Returns ErrNotFound.
-func (t *tx) UpdateAPIKey(ctx context.Context, k *storage.APIKey) error {
-	res, err := t.exec(ctx, `UPDATE api_keys
+func (t *Tx) UpdateAPIKey(ctx context.Context, k *storage.APIKey) error {
+	n, err := t.exec(ctx, `UPDATE api_keys
 SET description = ?, disabled = ?, expires_at = ? WHERE access_key = ?`,
 		k.Description, k.Disabled, putTimePtr(k.ExpiresAt), k.AccessKey)
 	if err == nil {
-		err = mustAffect(res, "API key")
+		err = mustAffect(n, "API key")
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: update API key %s: %w", k.AccessKey, classify(err))
+		return t.errorf("update API key %s: %w", k.AccessKey, t.classify(err))
 	}
 	return nil
 }

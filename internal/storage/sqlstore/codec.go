@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"database/sql"
@@ -10,10 +10,11 @@ import (
 	"github.com/coffer-dev/coffer/internal/storage/rowcodec"
 )
 
-// This file converts between domain values and the column values the schema
-// holds (see migrations/0001_init.sql for the conventions). The JSON shapes
-// are spelled out in types of their own, with explicit names, so that renaming
-// a Go field never changes what is on disk.
+// This file converts between domain values and the column values the
+// schema holds (see the stores' migrations/0001_init.sql for the
+// conventions). Values are bound as int64, string, []byte or nil, and
+// scanned into plain Go types or database/sql's nullable ones, which both
+// drivers handle without reflection.
 
 // putTime returns t as microseconds since the Unix epoch.
 func putTime(t time.Time) int64 { return t.UnixMicro() }
@@ -46,20 +47,38 @@ func putUint32Ptr(v *uint32) any {
 	return int64(*v)
 }
 
+// getUint32 returns the value of a column that holds a uint32.
+func getUint32(n int64) (uint32, error) {
+	if n < 0 || n > math.MaxUint32 {
+		return 0, fmt.Errorf("value %d out of range for uint32", n)
+	}
+	return uint32(n), nil
+}
+
 // getUint32Ptr returns the value of a nullable column that holds a uint32.
 func getUint32Ptr(n sql.NullInt64) (*uint32, error) {
 	if !n.Valid {
 		return nil, nil
 	}
-	if n.Int64 < 0 || n.Int64 > math.MaxUint32 {
-		return nil, fmt.Errorf("value %d out of range for uint32", n.Int64)
+	v, err := getUint32(n.Int64)
+	if err != nil {
+		return nil, err
 	}
-	v := uint32(n.Int64)
 	return &v, nil
 }
 
-// getBytes returns the value of a BLOB column that is never NULL. The driver
-// reads an empty BLOB as nil; the value was not nil when it was written.
+// putBytes returns the value of a byte column that is never NULL: both
+// drivers bind a nil slice as NULL.
+func putBytes(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+// getBytes returns the value of a byte column that is never NULL. The
+// SQLite driver reads an empty BLOB as nil; the value was not nil when it
+// was written.
 func getBytes(b []byte) []byte {
 	if b == nil {
 		return []byte{}
@@ -67,8 +86,9 @@ func getBytes(b []byte) []byte {
 	return b
 }
 
-// getNullBytes returns the value of a nullable BLOB column, telling NULL
-// (nil) from an empty value ([]byte{}) by a separate IS NULL column.
+// getNullBytes returns the value of a nullable byte column, telling NULL
+// (nil) from an empty value ([]byte{}) by a separate IS NULL column, since
+// the SQLite driver reads both as nil.
 func getNullBytes(b []byte, isNull bool) []byte {
 	if isNull {
 		return nil
@@ -76,9 +96,8 @@ func getNullBytes(b []byte, isNull bool) []byte {
 	return getBytes(b)
 }
 
-// The JSON columns are encoded by rowcodec, shared with the PostgreSQL store
-// so that both keep one shape; these adapt its *string and *int64 to
-// database/sql's nullable types.
+// The JSON columns are encoded by rowcodec; these adapt its *string and
+// *int64 to database/sql's nullable types.
 
 // nullString returns a nullable text column as *string.
 func nullString(c sql.NullString) *string {

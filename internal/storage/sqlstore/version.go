@@ -1,4 +1,4 @@
-package sqlite
+package sqlstore
 
 import (
 	"context"
@@ -39,141 +39,153 @@ WHERE secret_id = ? AND revision = ?`
 )
 
 // scanVersion reads the versionColumns of one row.
-func scanVersion(row scanner) (*storage.Version, error) {
-	return scanVersionWith(row)
-}
+func scanVersion(row Row) (*storage.Version, error) { return scanVersionRow(row, false) }
 
 // scanVersionData reads the versionDataColumns of one row.
-func scanVersionData(row scanner) (*storage.Version, error) {
-	var data []byte
-	var dataIsNull bool
-	v, err := scanVersionWith(row, &data, &dataIsNull)
-	if err != nil {
-		return nil, err
-	}
-	v.Data = getNullBytes(data, dataIsNull)
-	return v, nil
+func scanVersionData(row Row) (*storage.Version, error) { return scanVersionRow(row, true) }
+
+// versionCols are the columns of a version row that are decoded after the
+// scan, and the scan's destinations. They are one value so that scanning,
+// which makes every destination escape, allocates them once.
+type versionCols struct {
+	state, stateBefore                                                                string
+	crc, expiresAt, disabledAt, deletionRequestedAt, purgeAt, destroyedAt, accessedAt sql.NullInt64
+	ephemeral                                                                         sql.NullString
+	revision, createdAt, updatedAt                                                    int64
+	data                                                                              []byte
+	dataIsNull                                                                        bool
+	dest                                                                              [20]any
 }
 
-// scanVersionWith reads the versionColumns of one row and then the columns
-// that follow them into extra.
-func scanVersionWith(row scanner, extra ...any) (*storage.Version, error) {
-	var v storage.Version
-	var crc, expiresAt, disabledAt, deletionRequestedAt, purgeAt, destroyedAt, accessedAt sql.NullInt64
-	var ephemeral sql.NullString
-	var createdAt, updatedAt int64
-	dest := []any{&v.SecretID, &v.Revision, &v.State, &v.StateBeforeDeletion,
-		&v.Description, &crc, &v.Size, &ephemeral, &expiresAt, &disabledAt,
-		&deletionRequestedAt, &purgeAt, &destroyedAt, &accessedAt, &v.CreatedBy,
-		&createdAt, &updatedAt, &v.ProjectID}
-	if err := row.Scan(append(dest, extra...)...); err != nil {
+// scanVersionRow reads the versionColumns of one row, and the data of
+// versionDataColumns if withData.
+func scanVersionRow(row Row, withData bool) (*storage.Version, error) {
+	v := new(storage.Version)
+	c := new(versionCols)
+	c.dest = [...]any{&v.SecretID, &c.revision, &c.state, &c.stateBefore,
+		&v.Description, &c.crc, &v.Size, &c.ephemeral, &c.expiresAt, &c.disabledAt,
+		&c.deletionRequestedAt, &c.purgeAt, &c.destroyedAt, &c.accessedAt, &v.CreatedBy,
+		&c.createdAt, &c.updatedAt, &v.ProjectID, &c.data, &c.dataIsNull}
+	dest := c.dest[:18]
+	if withData {
+		dest = c.dest[:]
+	}
+	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
 	var err error
-	if v.DataCRC32, err = getUint32Ptr(crc); err != nil {
+	if v.Revision, err = getUint32(c.revision); err != nil {
+		return nil, fmt.Errorf("version of secret %s: revision: %w", v.SecretID, err)
+	}
+	v.State = coffer.VersionState(c.state)
+	v.StateBeforeDeletion = coffer.VersionState(c.stateBefore)
+	if v.DataCRC32, err = getUint32Ptr(c.crc); err != nil {
 		return nil, fmt.Errorf("version %s/%d: data_crc32: %w", v.SecretID, v.Revision, err)
 	}
-	if v.Ephemeral, err = getVersionEphemeral(ephemeral, expiresAt); err != nil {
+	if v.Ephemeral, err = getVersionEphemeral(c.ephemeral, c.expiresAt); err != nil {
 		return nil, fmt.Errorf("version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
 	}
-	v.DisabledAt = getTimePtr(disabledAt)
-	v.DeletionRequestedAt = getTimePtr(deletionRequestedAt)
-	v.PurgeAt = getTimePtr(purgeAt)
-	v.DestroyedAt = getTimePtr(destroyedAt)
-	v.AccessedAt = getTimePtr(accessedAt)
-	v.CreatedAt = getTime(createdAt)
-	v.UpdatedAt = getTime(updatedAt)
-	return &v, nil
+	v.DisabledAt = getTimePtr(c.disabledAt)
+	v.DeletionRequestedAt = getTimePtr(c.deletionRequestedAt)
+	v.PurgeAt = getTimePtr(c.purgeAt)
+	v.DestroyedAt = getTimePtr(c.destroyedAt)
+	v.AccessedAt = getTimePtr(c.accessedAt)
+	v.CreatedAt = getTime(c.createdAt)
+	v.UpdatedAt = getTime(c.updatedAt)
+	if withData {
+		v.Data = getNullBytes(c.data, c.dataIsNull)
+	}
+	return v, nil
 }
 
 // CreateVersion returns ErrConflict for a taken (secret, revision), and
 // ErrNotFound when the secret does not exist. v.ProjectID is not stored: a
 // version's project is always its secret's.
-func (t *tx) CreateVersion(ctx context.Context, v *storage.Version) error {
+func (t *Tx) CreateVersion(ctx context.Context, v *storage.Version) error {
 	ephemeral, expiresAt, err := putVersionEphemeral(v.Ephemeral)
 	if err != nil {
-		return fmt.Errorf("sqlite: create version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
+		return t.errorf("create version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
 	}
 	_, err = t.exec(ctx, createVersionSQL,
 		v.SecretID, int64(v.Revision), string(v.State),
 		string(v.StateBeforeDeletion), v.Description, putUint32Ptr(v.DataCRC32), v.Size, ephemeral, expiresAt, putTimePtr(v.DisabledAt),
 		putTimePtr(v.DeletionRequestedAt), putTimePtr(v.PurgeAt), putTimePtr(v.DestroyedAt), putTimePtr(v.AccessedAt), v.CreatedBy, putTime(v.CreatedAt),
 		putTime(v.UpdatedAt), v.Data)
-	if isForeignKeyViolation(err) {
+	if err != nil && t.s.d.Kind(err) == ForeignKey {
 		// The only foreign key of a version is its secret.
-		return fmt.Errorf("sqlite: create version %s/%d: %w", v.SecretID, v.Revision, notFound("secret"))
+		return t.errorf("create version %s/%d: %w", v.SecretID, v.Revision, notFound("secret"))
 	} else if err != nil {
-		return fmt.Errorf("sqlite: create version %s/%d: %w", v.SecretID, v.Revision, classify(err))
+		return t.errorf("create version %s/%d: %w", v.SecretID, v.Revision, t.classify(err))
 	}
 	return nil
 }
 
 // GetVersion returns a version with its sealed data. Returns ErrNotFound.
-func (t *tx) GetVersion(ctx context.Context, secretID string, revision uint32) (*storage.Version, error) {
+func (t *Tx) GetVersion(ctx context.Context, secretID string, revision uint32) (*storage.Version, error) {
 	v, err := scanVersionData(t.queryRow(ctx, getVersionSQL, secretID, int64(revision)))
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: get version %s/%d: %w", secretID, revision, classify(err))
+		return nil, t.errorf("get version %s/%d: %w", secretID, revision, t.classify(err))
 	}
 	return v, nil
 }
 
 // UpdateVersion replaces every field of a version but its key and creation
 // time, its sealed data included. Returns ErrNotFound.
-func (t *tx) UpdateVersion(ctx context.Context, v *storage.Version) error {
+func (t *Tx) UpdateVersion(ctx context.Context, v *storage.Version) error {
 	ephemeral, expiresAt, err := putVersionEphemeral(v.Ephemeral)
 	if err != nil {
-		return fmt.Errorf("sqlite: update version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
+		return t.errorf("update version %s/%d: ephemeral: %w", v.SecretID, v.Revision, err)
 	}
-	res, err := t.exec(ctx, updateVersionSQL,
+	n, err := t.exec(ctx, updateVersionSQL,
 		string(v.State),
 		string(v.StateBeforeDeletion), v.Description, putUint32Ptr(v.DataCRC32), v.Size, ephemeral,
 		expiresAt, putTimePtr(v.DisabledAt), putTimePtr(v.DeletionRequestedAt), putTimePtr(v.PurgeAt), putTimePtr(v.DestroyedAt),
 		putTimePtr(v.AccessedAt), v.CreatedBy, putTime(v.UpdatedAt), v.Data,
 		v.SecretID, int64(v.Revision))
 	if err == nil {
-		err = mustAffect(res, "version")
+		err = mustAffect(n, "version")
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: update version %s/%d: %w", v.SecretID, v.Revision, classify(err))
+		return t.errorf("update version %s/%d: %w", v.SecretID, v.Revision, t.classify(err))
 	}
 	return nil
 }
 
 // DeleteVersion removes a version. Returns ErrNotFound.
-func (t *tx) DeleteVersion(ctx context.Context, secretID string, revision uint32) error {
-	res, err := t.exec(ctx,
+func (t *Tx) DeleteVersion(ctx context.Context, secretID string, revision uint32) error {
+	n, err := t.exec(ctx,
 		`DELETE FROM versions WHERE secret_id = ? AND revision = ?`, secretID, int64(revision))
 	if err == nil {
-		err = mustAffect(res, "version")
+		err = mustAffect(n, "version")
 	}
 	if err != nil {
-		return fmt.Errorf("sqlite: delete version %s/%d: %w", secretID, revision, classify(err))
+		return t.errorf("delete version %s/%d: %w", secretID, revision, t.classify(err))
 	}
 	return nil
 }
 
 // ListVersions returns one page of a secret's matching versions without
 // their data, and the number of matches across all pages.
-func (t *tx) ListVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
+func (t *Tx) ListVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
 	vs, n, err := t.listVersions(ctx, secretID, f)
 	if err != nil {
-		return nil, 0, fmt.Errorf("sqlite: list versions of secret %s: %w", secretID, err)
+		return nil, 0, t.errorf("list versions of secret %s: %w", secretID, err)
 	}
 	return vs, n, nil
 }
 
-func (t *tx) listVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
-	limit, err := pageLimit(f.Offset, f.Limit)
-	if err != nil {
+func (t *Tx) listVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*storage.Version, int, error) {
+	if err := checkPage(f.Offset, f.Limit); err != nil {
 		return nil, 0, err
 	}
 	where := "v.secret_id = ?"
 	args := []any{secretID}
 	if len(f.States) > 0 {
-		where += " AND v.state IN (" + placeholders(len(f.States)) + ")"
-		for _, s := range f.States {
-			args = append(args, string(s))
+		states := make([]string, len(f.States))
+		for i, s := range f.States {
+			states[i] = string(s)
 		}
+		where += " AND " + t.inList("v.state", states, &args)
 	}
 	order := "v.revision ASC"
 	if f.Descending {
@@ -181,21 +193,22 @@ func (t *tx) listVersions(ctx context.Context, secretID string, f coffer.Version
 	}
 
 	var total int
-	if err := t.queryRow(ctx,
+	if err := t.queryRowBuilt(ctx,
 		`SELECT COUNT(*) FROM versions v WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	if f.Offset >= total {
 		return nil, total, nil
 	}
-	rows, err := t.query(ctx, `SELECT `+versionColumns+` `+versionFrom+`
-WHERE `+where+` ORDER BY `+order+` LIMIT ? OFFSET ?`, append(args, limit, f.Offset)...)
+	page := pageClause(&args, f.Offset, f.Limit)
+	rows, err := t.queryBuilt(ctx, `SELECT `+versionColumns+` `+versionFrom+`
+WHERE `+where+` ORDER BY `+order+page, args...)
 	if err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	vs, err := collect(rows, scanVersion)
 	if err != nil {
-		return nil, 0, classify(err)
+		return nil, 0, t.classify(err)
 	}
 	return vs, total, nil
 }
