@@ -34,6 +34,7 @@ var layers = map[string][]string{
 	"internal/scheduler":        {},
 	"internal/secretref":        {""},
 	"internal/ca":               {},
+	"internal/bench":            {},
 }
 
 // forbiddenStd are standard packages a layer must not use.
