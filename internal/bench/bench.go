@@ -38,6 +38,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 )
 
 // Dialect is the API the server is spoken to in.
@@ -689,12 +690,8 @@ func serverMessage(body []byte) string {
 	if m == "" && len(v.Errors) > 0 {
 		m = v.Errors[0]
 	}
-	m = strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, m)
+	// On one line, whatever the server's layout.
+	m = strings.Join(strings.FieldsFunc(m, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }), " ")
 	if len(m) > 120 {
 		m = strings.ToValidUTF8(m[:120], "") + "…"
 	}
