@@ -119,7 +119,7 @@ request failed.`, true)
 	if *skipPreload {
 		err = b.Find(ctx)
 	} else {
-		bar.label = "preload"
+		bar.start("preload")
 		r.Preload, err = b.Preload(ctx)
 		bar.finish()
 	}
@@ -139,7 +139,7 @@ request failed.`, true)
 		}
 	}
 	if *cleanup {
-		bar.label = "cleanup"
+		bar.start("cleanup")
 		err := b.Cleanup(ctx)
 		bar.finish()
 		if err != nil {
@@ -368,7 +368,7 @@ type progress struct {
 }
 
 func newProgress(w io.Writer) *progress {
-	p := &progress{w: w, period: 5 * time.Second, last: time.Now()}
+	p := &progress{w: w, period: 5 * time.Second}
 	if f, ok := w.(*os.File); ok {
 		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 			p.tty = true
@@ -395,11 +395,15 @@ func (p *progress) update(done, total int) {
 	}
 }
 
+// start names the task whose progress follows.
+func (p *progress) start(label string) {
+	p.label, p.last = label, time.Now()
+}
+
 // finish ends the bar's line.
 func (p *progress) finish() {
 	if p.shown {
 		fmt.Fprintln(p.w)
 		p.shown = false
 	}
-	p.last = time.Now()
 }
