@@ -179,9 +179,11 @@ func TestBenchUsage(t *testing.T) {
 	} {
 		c.fail(2, append([]string{"bench"}, args...)...)
 	}
+	errOut := c.fail(2, "bench", "--addr", "http://me:hunter2@127.0.0.1:1")
+	mustNotContain(t, errOut, "hunter2")
 	// The credentials file's key goes to its own server only.
 	fromFile := c.with("COFFER_ADDR", "", "COFFER_TOKEN", "", "COFFER_DATA_DIR", n.DataDir)
-	errOut := fromFile.fail(2, "bench", "--addr", "http://127.0.0.1:1")
+	errOut = fromFile.fail(2, "bench", "--addr", "http://127.0.0.1:1")
 	mustContain(t, errOut, "no token for http://127.0.0.1:1")
 	out := fromFile.ok(append([]string{"bench", "--workload", "read-one"}, quick...)...)
 	mustContain(t, out, "target   "+n.URL)

@@ -121,7 +121,11 @@ func (c *config) validate(addrFrom, projectFrom string) error {
 // it without a trailing slash.
 func baseURL(addr, from string) (string, error) {
 	u, err := url.Parse(addr)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+	if err == nil && u.User != nil {
+		// Not quoted: the user part may hold a password.
+		return "", &usageError{msg: fmt.Sprintf("the server address from %s holds a user name or password: give a base URL such as http://127.0.0.1:8080 and the key apart", from)}
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return "", &usageError{msg: fmt.Sprintf("server address %q (from %s) is not a base URL such as http://127.0.0.1:8080", addr, from)}
 	}
 	return strings.TrimRight(addr, "/"), nil

@@ -9,8 +9,9 @@
 //   - It must cost little per request, so that it measures the server and
 //     not itself. It speaks the wire formats of Vault KV v2 and Scaleway
 //     Secret Manager v1beta1 directly over net/http, without an SDK, keeps
-//     one connection per worker alive, builds every URL before the clock
-//     starts, and records latencies in per-worker histograms with no lock.
+//     one HTTP/1.1 connection per worker alive, builds every URL before
+//     the clock starts, and records latencies in per-worker histograms
+//     with no lock.
 //   - It must run against servers that are not coffer (Vault, OpenBao,
 //     Scaleway) so that they can be compared from the same client. It knows
 //     nothing of coffer and imports only the standard library.
@@ -22,6 +23,7 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -205,7 +207,10 @@ func New(cfg Config) (*Bench, error) {
 			TLSHandshakeTimeout:   10 * time.Second,
 			ExpectContinueTimeout: time.Second,
 			DisableCompression:    true,
-			ForceAttemptHTTP2:     true,
+			// HTTP/1.1 also over TLS: one connection per worker, as
+			// over plain HTTP, rather than every worker multiplexed on
+			// one HTTP/2 connection.
+			TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{},
 		},
 		// A redirect would carry the token to wherever it points.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
