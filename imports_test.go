@@ -30,6 +30,7 @@ var layers = map[string][]string{
 	"internal/postgres":            {"", "internal/storage", "internal/storage/sqlstore", "github.com/jackc/pgx/v5"},
 	"internal/postgres/pgtest":     {"github.com/jackc/pgx/v5"},
 	"internal/auth":                {""},
+	"internal/bench":               {},
 	"internal/scaleway":            {"", "internal/auth"},
 	"internal/okms":                {"", "internal/auth"},
 	"internal/vaultkv":             {"", "internal/auth"},

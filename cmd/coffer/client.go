@@ -66,6 +66,8 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		return cmdGet, args[1:], nil
 	case "run":
 		return cmdRun, args[1:], nil
+	case "bench":
+		return cmdBench, args[1:], nil
 	case "audit":
 		return group("audit", auditUsage, args[1:], map[string]cmdFunc{
 			"tail": cmdAuditTail, "query": cmdAuditQuery, "verify": cmdAuditVerify,

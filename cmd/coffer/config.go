@@ -96,11 +96,11 @@ func (c *config) validate(addrFrom, projectFrom string) error {
 	if c.addr == "" {
 		return &usageError{msg: fmt.Sprintf("no server address: set COFFER_ADDR (%s has no api_url)", addrFrom)}
 	}
-	u, err := url.Parse(c.addr)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-		return &usageError{msg: fmt.Sprintf("server address %q (from %s) is not a base URL such as http://127.0.0.1:8080", c.addr, addrFrom)}
+	addr, err := baseURL(c.addr, addrFrom)
+	if err != nil {
+		return err
 	}
-	c.addr = strings.TrimRight(c.addr, "/")
+	c.addr = addr
 	if c.secretKey == "" {
 		return &usageError{msg: fmt.Sprintf("no API key: set COFFER_TOKEN (%s has no secret_key)", c.keyFrom)}
 	}
@@ -114,6 +114,21 @@ func (c *config) validate(addrFrom, projectFrom string) error {
 		return &usageError{msg: fmt.Sprintf("region %q is not a region name such as fr-par", c.region)}
 	}
 	return nil
+}
+
+// baseURL checks that addr, read from the source named from, is a base URL
+// such as http://127.0.0.1:8080 with no user, query or fragment, and returns
+// it without a trailing slash.
+func baseURL(addr, from string) (string, error) {
+	u, err := url.Parse(addr)
+	if err == nil && u.User != nil {
+		// Not quoted: the user part may hold a password.
+		return "", &usageError{msg: fmt.Sprintf("the server address from %s holds a user name or password: give a base URL such as http://127.0.0.1:8080 and the key apart", from)}
+	}
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return "", &usageError{msg: fmt.Sprintf("server address %q (from %s) is not a base URL such as http://127.0.0.1:8080", addr, from)}
+	}
+	return strings.TrimRight(addr, "/"), nil
 }
 
 // readCredentials reads an admin credentials file written by coffer serve.

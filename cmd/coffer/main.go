@@ -36,6 +36,8 @@ Usage:
                                   their policies
   coffer audit tail|query|verify ...
                                   read the audit trail, check its hash chain
+  coffer bench [flags]            load a coffer, or any Vault-compatible
+                                  server, and measure it
 
 The client commands read COFFER_ADDR (the server's base URL), COFFER_TOKEN
 (an API secret key), COFFER_PROJECT and COFFER_REGION; what they leave unset
