@@ -71,7 +71,28 @@ type AuditRecord struct {
 	PrevHash []byte
 	// Hash is SHA-256 over the record's canonical encoding, PrevHash included.
 	Hash []byte
+
+	// Staged says whether a copy of this record was written in the
+	// transaction of the change it records (AuditEntry.SetDraft), which
+	// the audit writer then replaces with this one. It is not part of the
+	// record's encoding.
+	Staged AuditStaged
 }
+
+// AuditStaged says whether the record of a request's change was written in
+// the change's own transaction.
+type AuditStaged int
+
+// Staged states.
+const (
+	// StagedNo: the request changed nothing, or nothing was staged.
+	StagedNo AuditStaged = iota
+	// StagedMaybe: a copy was written in a transaction whose commit
+	// failed, or whose outcome is not known.
+	StagedMaybe
+	// StagedYes: the change and the copy committed.
+	StagedYes
+)
 
 // AuditQuery selects audit records. Zero fields do not filter.
 type AuditQuery struct {
@@ -151,6 +172,69 @@ type AuditEntry struct {
 	caller *Caller
 	code   string
 	facts  AuditFacts
+	draft  func() *AuditRecord
+	staged AuditStaged
+}
+
+// SetDraft gives the entry the way to build the request's record so far:
+// the engine writes that draft in the transaction of every change the
+// request makes, so that a change never commits without its record (see
+// internal/audit's pending records).
+func (e *AuditEntry) SetDraft(draft func() *AuditRecord) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	e.draft = draft
+	e.mu.Unlock()
+}
+
+// HasDraft reports whether the entry has a draft.
+func (e *AuditEntry) HasDraft() bool {
+	if e == nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.draft != nil
+}
+
+// Draft returns the request's record so far, or nil when the request's
+// changes are not to be recorded with them (no audit trail).
+func (e *AuditEntry) Draft() *AuditRecord {
+	if e == nil {
+		return nil
+	}
+	e.mu.Lock()
+	draft := e.draft
+	e.mu.Unlock()
+	if draft == nil {
+		return nil
+	}
+	return draft()
+}
+
+// SetStaged records what became of the draft written in a change's
+// transaction: a later StagedYes is never taken back.
+func (e *AuditEntry) SetStaged(s AuditStaged) {
+	if e == nil {
+		return
+	}
+	e.mu.Lock()
+	if s > e.staged {
+		e.staged = s
+	}
+	e.mu.Unlock()
+}
+
+// Staged returns what became of the drafts of the request's changes.
+func (e *AuditEntry) Staged() AuditStaged {
+	if e == nil {
+		return StagedNo
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.staged
 }
 
 // AuditFacts are what a request acted on, as the engine resolved it: the

@@ -46,7 +46,7 @@ var layers = map[string][]string{
 		"internal/scheduler", "internal/seal", "internal/server", "internal/sqlite", "internal/storage"},
 	"internal/node/nodetest": {"", "internal/audit", "internal/engine", "internal/keyring", "internal/node", "internal/postgres",
 		"internal/postgres/pgtest", "internal/seal", "internal/sqlite", "internal/storage", "modernc.org/sqlite", "github.com/jackc/pgx/v5"},
-	"cmd/coffer": {"", "internal/adminapi", "internal/engine", "internal/node", "internal/postgres", "internal/secretref",
+	"cmd/coffer": {"", "internal/adminapi", "internal/bench", "internal/engine", "internal/node", "internal/postgres", "internal/secretref",
 		"github.com/scaleway/scaleway-sdk-go"},
 }
 

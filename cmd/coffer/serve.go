@@ -35,6 +35,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		tlsListen   = fs.String("tls-listen", "", "address of a TLS listener that accepts client certificates issued by coffer (coffer cert issue)")
 		tlsCert     = fs.String("tls-cert", "", "PEM certificate of the TLS listener (default: one issued by coffer's CA at each start)")
 		tlsKey      = fs.String("tls-key", "", "PEM private key of --tls-cert")
+		durability  = fs.String("audit-durability", "window", "when a read's audit record is durable: window (on disk within --audit-flush-window, with the operating system before the answer) or strict (on disk before the answer); a change's record always commits with the change")
+		flushWindow = fs.Duration("audit-flush-window", 10*time.Millisecond, "with --audit-durability=window, how long a read's record may wait for the disk")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -56,6 +58,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	}
 	if *store != "" && !node.IsPostgres(*store) {
 		fmt.Fprintln(stderr, "coffer: --store must be a postgres:// or postgresql:// URL, or empty for SQLite in the data directory")
+		return 2
+	}
+	if *durability != "window" && *durability != "strict" {
+		fmt.Fprintln(stderr, "coffer: --audit-durability must be window or strict")
+		return 2
+	}
+	if *flushWindow <= 0 || *flushWindow > time.Second {
+		fmt.Fprintln(stderr, "coffer: --audit-flush-window must be above 0 and at most 1s")
 		return 2
 	}
 	if *leaseRenew >= *leaseTTL {
@@ -87,6 +97,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		LeaseTTL:    *leaseTTL,
 		LeaseRenew:  *leaseRenew,
 		Logger:      log,
+
+		AuditStrict:      *durability == "strict",
+		AuditFlushWindow: *flushWindow,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer: %v\n", err)

@@ -91,7 +91,9 @@ func newRecord(i int) *coffer.AuditRecord {
 func TestWriterGroupCommit(t *testing.T) {
 	s := &countingStore{Store: openStore(t), slow: 2 * time.Millisecond}
 	w := audit.NewWriter(audit.Config{Store: s})
-	w.Open()
+	if err := w.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	defer w.Close()
 	const n = 400
 	var wg sync.WaitGroup
@@ -131,7 +133,9 @@ func TestWriterGroupCommit(t *testing.T) {
 func TestWriterFailure(t *testing.T) {
 	s := &countingStore{Store: openStore(t)}
 	w := audit.NewWriter(audit.Config{Store: s})
-	w.Open()
+	if err := w.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	defer w.Close()
 	if err := w.Write(t.Context(), newRecord(1)); err != nil {
 		t.Fatal(err)
@@ -161,7 +165,9 @@ func TestWriterClose(t *testing.T) {
 	if err := w.Write(t.Context(), newRecord(0)); !errors.Is(err, audit.ErrClosed) {
 		t.Fatalf("write before Open: %v", err)
 	}
-	w.Open()
+	if err := w.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	if err := w.Write(t.Context(), newRecord(1)); err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +226,9 @@ func TestWriterWaitsForAnnouncedRecords(t *testing.T) {
 	run := func(announce bool) int64 {
 		s := &countingStore{Store: openStore(t)}
 		w := audit.NewWriter(audit.Config{Store: s, MaxWait: time.Minute})
-		w.Open()
+		if err := w.Open(t.Context()); err != nil {
+			t.Fatal(err)
+		}
 		defer w.Close()
 		releases := make([]func(), n)
 		for i := range releases {
@@ -262,7 +270,9 @@ func TestWriterWaitsForAnnouncedRecords(t *testing.T) {
 func TestWriterMaxWait(t *testing.T) {
 	s := openStore(t)
 	w := audit.NewWriter(audit.Config{Store: s, MaxWait: 20 * time.Millisecond})
-	w.Open()
+	if err := w.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	defer w.Close()
 	defer w.Expect()() // announced, never written until the test ends
 	release := w.Expect()

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
@@ -187,10 +188,18 @@ func (e *Engine) jobRecord(ctx context.Context, tx storage.Tx, job, action strin
 	if rev != 0 {
 		rec.Revision = strconv.FormatUint(uint64(rev), 10)
 	}
+	// The record commits with the action it records; writeJobRecord
+	// then moves it into the chain.
+	if err := audit.PutPending(ctx, tx, rec, rec.Time); err != nil {
+		return nil, err
+	}
+	rec.Staged = coffer.StagedYes
 	return rec, nil
 }
 
-// writeJobRecord writes a job's record once its action committed.
+// writeJobRecord moves a job's record into the chain once its action
+// committed with the record's pending copy; if that fails, the writer's
+// sweep moves the copy.
 func (e *Engine) writeJobRecord(ctx context.Context, rec *coffer.AuditRecord) error {
 	if e.audit == nil {
 		return nil

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/ca"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
@@ -139,8 +140,34 @@ func (e *Engine) view(ctx context.Context, fn func(tx storage.Tx) error) error {
 	return e.store.View(ctx, fn)
 }
 
+// A request's change commits with its record: when the request's audit
+// entry has a draft (the server gives it one when the trail is on), update
+// writes the draft, as the request's pending record, in the transaction of
+// the change (internal/audit, pending.go), and notes on the entry whether
+// it committed.
 func (e *Engine) update(ctx context.Context, fn func(tx storage.Tx) error) error {
-	return e.store.Update(ctx, fn)
+	entry := coffer.AuditEntryFromContext(ctx)
+	if !entry.HasDraft() {
+		return e.store.Update(ctx, fn)
+	}
+	staged := false
+	err := e.store.Update(ctx, func(tx storage.Tx) error {
+		staged = false
+		if err := fn(tx); err != nil {
+			return err
+		}
+		staged = true
+		return audit.PutPending(ctx, tx, entry.Draft(), e.Now())
+	})
+	switch {
+	case err == nil:
+		entry.SetStaged(coffer.StagedYes)
+	case staged:
+		// The draft was written, and the commit failed, or its outcome
+		// is not known.
+		entry.SetStaged(coffer.StagedMaybe)
+	}
+	return err
 }
 
 // storageErr turns a storage error into an application error: ErrNotFound

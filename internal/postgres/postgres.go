@@ -66,8 +66,8 @@ type DB struct {
 	records *sqlstore.Store
 }
 
-// rollbackTimeout bounds the rollback of a failed transaction, which may
-// run after the caller's context ended.
+// rollbackTimeout bounds a commit, and the rollback of a failed
+// transaction: both may run after the caller's context ended.
 const rollbackTimeout = 5 * time.Second
 
 // Open connects to the database dsn names, a postgres:// or postgresql://
@@ -139,6 +139,38 @@ func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}, true, fn)
 }
 
+var _ storage.Relaxed = (*DB)(nil)
+
+// UpdateRelaxed is Update committed with synchronous_commit off: the
+// commit returns once the server has the transaction in its WAL buffers,
+// not once they are flushed. A crash of coffer loses nothing; a crash of
+// the database server loses what its WAL writer had not flushed yet
+// (wal_writer_delay, 200 ms by default, three times that at worst), unless
+// a Flush came first.
+func (db *DB) UpdateRelaxed(ctx context.Context, fn func(storage.Tx) error) error {
+	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}, true, func(x storage.Tx) error {
+		if _, err := x.(*tx).tx.Exec(ctx, "SET LOCAL synchronous_commit TO off"); err != nil {
+			return fmt.Errorf("postgres: relax: %w", classify(err))
+		}
+		return fn(x)
+	})
+}
+
+// Flush makes every committed transaction durable: a transaction that takes
+// a transaction id commits with a WAL record that the server flushes, with
+// every record before it, before it answers.
+func (db *DB) Flush(ctx context.Context) error {
+	return db.run(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted, AccessMode: pgx.ReadWrite}, true, func(x storage.Tx) error {
+		if _, err := x.(*tx).tx.Exec(ctx, "SET LOCAL synchronous_commit TO on"); err != nil {
+			return fmt.Errorf("postgres: flush: %w", classify(err))
+		}
+		if _, err := x.(*tx).tx.Exec(ctx, "SELECT txid_current()"); err != nil {
+			return fmt.Errorf("postgres: flush: %w", classify(err))
+		}
+		return nil
+	})
+}
+
 // run runs fn in a transaction with opts.
 func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(storage.Tx) error) error {
 	t, err := db.pool.BeginTx(ctx, opts)
@@ -159,7 +191,12 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(s
 		return err
 	}
 	done = true
-	if err := t.Commit(ctx); err != nil {
+	// Once the work is done, its commit is not the caller's to cancel: a
+	// commit cut short by a client that left is a change whose outcome
+	// nobody knows, although it may have happened.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	if err := t.Commit(cctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", classify(err))
 	}
 	return nil

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/http"
 	"strings"
@@ -35,6 +36,11 @@ func (s *Server) serveMount(w http.ResponseWriter, r *http.Request, m *mount, h 
 	defer release()
 	entry := &coffer.AuditEntry{}
 	r = r.WithContext(coffer.NewContextWithAuditEntry(ctx, entry))
+	if s.cfg.Audit != nil {
+		// The record of a change commits with it (coffer.AuditEntry.
+		// SetDraft): as far as the engine knows, the change succeeds.
+		entry.SetDraft(func() *coffer.AuditRecord { return auditRecord(r, m, entry, 0, start) })
+	}
 
 	buf := newBufferedResponse(w)
 	defer buf.release()
@@ -49,7 +55,10 @@ func (s *Server) serveMount(w http.ResponseWriter, r *http.Request, m *mount, h 
 	release()
 	if s.cfg.Audit != nil {
 		rec := auditRecord(r, m, entry, buf.status, start)
-		if err := s.cfg.Audit(ctx, rec); err != nil {
+		rec.Staged = entry.Staged()
+		// What the request did is recorded whether or not its client is
+		// still there: a hang-up must not cancel the record.
+		if err := s.cfg.Audit(context.WithoutCancel(ctx), rec); err != nil {
 			s.cfg.Logger.ErrorContext(ctx, "audit record not written: the request fails",
 				"request_id", coffer.RequestIDFromContext(ctx), "error", err)
 			buf.dropHeader()
@@ -96,7 +105,11 @@ func auditRecord(r *http.Request, m *mount, entry *coffer.AuditEntry, status int
 		Source:    sourceOf(r),
 		UserAgent: bound(r.UserAgent(), maxAuditUserAgent),
 	}
-	if rec.Outcome != coffer.AuditOK {
+	if status == 0 {
+		// The draft of a change, written in its transaction: it holds
+		// no answer yet, and records the change as done.
+		rec.Outcome = coffer.AuditOK
+	} else if rec.Outcome != coffer.AuditOK {
 		rec.ErrorCode = entry.ErrorCode()
 	}
 	if c := entry.Caller(); c != nil {

@@ -23,6 +23,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -52,6 +53,7 @@ type DB struct {
 	writeStmts stmts
 	readStmts  stmts
 	records    *sqlstore.Store
+	path       string // absolute path of the database file
 }
 
 // Open opens the store at path, creating the file (mode 0600) and its
@@ -75,6 +77,7 @@ func Open(path string) (_ *DB, err error) {
 	if err := createFile(abs); err != nil {
 		return nil, err
 	}
+	db.path = abs
 
 	ctx := context.Background()
 	// The writer opens first: it puts the file in WAL mode and migrates it
@@ -270,6 +273,71 @@ func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 	committed = true
 	if err := t.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", classify(err))
+	}
+	return nil
+}
+
+var _ storage.Relaxed = (*DB)(nil)
+
+// UpdateRelaxed is Update whose commit does not wait for the disk: the
+// write connection commits it with synchronous=NORMAL, which in WAL mode
+// writes the transaction to the WAL file (the operating system holds it;
+// a crash of the process loses nothing) without an fsync, then goes back
+// to FULL. The next Flush, or the next FULL commit, which syncs the whole
+// WAL, makes it durable.
+func (db *DB) UpdateRelaxed(ctx context.Context, fn func(storage.Tx) error) error {
+	conn, err := db.write.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", classify(err))
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA synchronous=NORMAL"); err != nil {
+		return fmt.Errorf("sqlite: relax: %w", classify(err))
+	}
+	defer func() {
+		// Back to FULL whatever ctx says: a connection left relaxed would
+		// commit changes that a power loss could undo. If that fails, the
+		// connection is dropped rather than reused.
+		if _, err := conn.ExecContext(context.Background(), "PRAGMA synchronous=FULL"); err != nil {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+	}()
+	t, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlite: begin: %w", classify(err))
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			t.Rollback()
+		}
+	}()
+	if err := fn(db.newTx(t, db.writeStmts, true)); err != nil {
+		return err
+	}
+	committed = true
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("sqlite: commit: %w", classify(err))
+	}
+	return nil
+}
+
+// Flush makes every committed transaction durable: it syncs the WAL file,
+// which holds them (a checkpoint syncs the WAL before it copies it into the
+// database, so what it moved out is durable already).
+func (db *DB) Flush(context.Context) error {
+	f, err := os.OpenFile(db.path+"-wal", os.O_RDWR, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // no WAL: nothing is waiting in one
+	} else if err != nil {
+		return fmt.Errorf("sqlite: flush: %w", err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("sqlite: flush: %w", err)
 	}
 	return nil
 }

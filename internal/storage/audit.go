@@ -46,3 +46,39 @@ type AuditTx interface {
 	// ListAuditBlocks returns matching blocks ordered by FirstSeq.
 	ListAuditBlocks(ctx context.Context, q AuditBlockQuery) ([]*AuditBlock, error)
 }
+
+// PendingAudit is the record of a change, written in the change's own
+// transaction and kept until the audit writer chains it: internal/audit
+// encodes it into Data, which the store keeps as it is.
+type PendingAudit struct {
+	RequestID string
+	CreatedAt time.Time
+	Data      []byte
+}
+
+// PendingAuditTx is implemented by the Tx of stores whose changes commit
+// with their audit records (see internal/audit's Pending).
+type PendingAuditTx interface {
+	// PutPendingAudit stores the record of a request's change, replacing
+	// one of the same request.
+	PutPendingAudit(ctx context.Context, p *PendingAudit) error
+	// TakePendingAudit deletes the record of a request and returns it.
+	// Returns ErrNotFound when there is none.
+	TakePendingAudit(ctx context.Context, requestID string) (*PendingAudit, error)
+	// ListPendingAudit returns up to limit records written before a time,
+	// oldest first.
+	ListPendingAudit(ctx context.Context, before time.Time, limit int) ([]*PendingAudit, error)
+}
+
+// Relaxed is implemented by stores that can commit a transaction without
+// waiting for it to be durable: the audit writer commits its batches so,
+// hands them to the operating system (or the database server) before the
+// requests they record are answered, and makes them durable within a
+// bounded window with Flush. A change never commits relaxed.
+type Relaxed interface {
+	// UpdateRelaxed is Update whose commit returns once the transaction
+	// is written, not once it is on disk.
+	UpdateRelaxed(ctx context.Context, fn func(Tx) error) error
+	// Flush makes every transaction committed before it durable.
+	Flush(ctx context.Context) error
+}

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/coffer-dev/coffer/internal/storage"
 )
@@ -103,4 +104,56 @@ func scanAuditBlock(row Row) (*storage.AuditBlock, error) {
 	}
 	b.MinTime, b.MaxTime = getTime(minT), getTime(maxT)
 	return &b, nil
+}
+
+var _ storage.PendingAuditTx = (*Tx)(nil)
+
+const putPendingAuditSQL = `INSERT INTO audit_pending (request_id, created_at, data) VALUES (?, ?, ?)
+ON CONFLICT (request_id) DO UPDATE SET created_at = excluded.created_at, data = excluded.data`
+
+// PutPendingAudit stores the record of a request's change, replacing one
+// of the same request.
+func (t *Tx) PutPendingAudit(ctx context.Context, p *storage.PendingAudit) error {
+	if _, err := t.exec(ctx, putPendingAuditSQL, p.RequestID, putTime(p.CreatedAt), putBytes(p.Data)); err != nil {
+		return t.errorf("put pending audit record %s: %w", p.RequestID, t.classify(err))
+	}
+	return nil
+}
+
+// TakePendingAudit deletes the record of a request and returns it.
+// Returns ErrNotFound.
+func (t *Tx) TakePendingAudit(ctx context.Context, requestID string) (*storage.PendingAudit, error) {
+	p, err := scanPendingAudit(t.queryRow(ctx, `DELETE FROM audit_pending WHERE request_id = ?
+RETURNING request_id, created_at, data`, requestID))
+	if err != nil {
+		return nil, t.errorf("take pending audit record %s: %w", requestID, t.classify(err))
+	}
+	return p, nil
+}
+
+func scanPendingAudit(row Row) (*storage.PendingAudit, error) {
+	var (
+		p  storage.PendingAudit
+		at int64
+	)
+	if err := row.Scan(&p.RequestID, &at, &p.Data); err != nil {
+		return nil, err
+	}
+	p.CreatedAt = getTime(at)
+	return &p, nil
+}
+
+// ListPendingAudit returns up to limit records written before a time,
+// oldest first.
+func (t *Tx) ListPendingAudit(ctx context.Context, before time.Time, limit int) ([]*storage.PendingAudit, error) {
+	rows, err := t.query(ctx, `SELECT request_id, created_at, data FROM audit_pending
+WHERE created_at < ? ORDER BY created_at, request_id LIMIT ?`, putTime(before), limit)
+	if err != nil {
+		return nil, t.errorf("list pending audit records: %w", t.classify(err))
+	}
+	out, err := collect(rows, scanPendingAudit)
+	if err != nil {
+		return nil, t.errorf("list pending audit records: %w", t.classify(err))
+	}
+	return out, nil
 }

@@ -107,3 +107,61 @@ func testAudit(t *testing.T, s storage.Store) {
 		return nil
 	})
 }
+
+// testPendingAudit checks the pending records of changes: stored as they
+// are, replaced by request, taken once, listed oldest first below a time,
+// and rolled back with the transaction that wrote them.
+func testPendingAudit(t *testing.T, s storage.Store) {
+	t0 := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	put := func(id string, at time.Time, data string) func(ctx context.Context, tx storage.Tx) error {
+		return func(ctx context.Context, tx storage.Tx) error {
+			return tx.(storage.PendingAuditTx).PutPendingAudit(ctx, &storage.PendingAudit{RequestID: id, CreatedAt: at, Data: []byte(data)})
+		}
+	}
+	update(t, s, put("req-b", t0.Add(time.Second), "b"))
+	update(t, s, put("req-a", t0, "a-first"))
+	update(t, s, put("req-a", t0, "a"))
+	update(t, s, put("req-c", t0.Add(time.Hour), "c"))
+	// Rolled back with its transaction.
+	err := s.Update(t.Context(), func(tx storage.Tx) error {
+		if err := put("req-x", t0, "x")(t.Context(), tx); err != nil {
+			return err
+		}
+		return errors.New("roll back")
+	})
+	if err == nil {
+		t.Fatal("the transaction did not fail")
+	}
+
+	view(t, s, func(ctx context.Context, tx storage.Tx) error {
+		ps, err := tx.(storage.PendingAuditTx).ListPendingAudit(ctx, t0.Add(time.Minute), 10)
+		if err != nil {
+			return err
+		}
+		var got []string
+		for _, p := range ps {
+			got = append(got, p.RequestID+"="+string(p.Data))
+		}
+		if fmt.Sprint(got) != "[req-a=a req-b=b]" {
+			t.Errorf("ListPendingAudit = %v, want [req-a=a req-b=b]", got)
+		}
+		if len(ps) > 0 && !ps[0].CreatedAt.Equal(t0) {
+			t.Errorf("created at %v, want %v", ps[0].CreatedAt, t0)
+		}
+		return nil
+	})
+	update(t, s, func(ctx context.Context, tx storage.Tx) error {
+		ptx := tx.(storage.PendingAuditTx)
+		p, err := ptx.TakePendingAudit(ctx, "req-a")
+		if err != nil || string(p.Data) != "a" {
+			t.Errorf("TakePendingAudit = %+v, %v", p, err)
+		}
+		if _, err := ptx.TakePendingAudit(ctx, "req-a"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("TakePendingAudit of a taken record: %v, want ErrNotFound", err)
+		}
+		if _, err := ptx.TakePendingAudit(ctx, "req-x"); !errors.Is(err, storage.ErrNotFound) {
+			t.Errorf("TakePendingAudit of a rolled-back record: %v, want ErrNotFound", err)
+		}
+		return nil
+	})
+}

@@ -62,6 +62,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"IAM", testIAM},
 		{"ListSecretsPathPrefixes", testListSecretsPathPrefixes},
 		{"Audit", testAudit},
+		{"PendingAudit", testPendingAudit},
 		{"TouchVersions", testTouchVersions},
 	}
 	for _, tt := range tests {
