@@ -70,6 +70,9 @@ type RotationPolicy struct {
 	Enabled   bool
 	Period    time.Duration
 	NextRunAt *time.Time
+	// Targets are the keys of a key_value secret's data that a rotation
+	// replaces (NAVER's rotationTargets).
+	Targets []string
 }
 
 // Stages are labels on versions held by the secret.

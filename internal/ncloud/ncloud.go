@@ -28,6 +28,8 @@ type Service interface {
 	coffer.SecretService
 	coffer.AuthService
 	coffer.SignatureService
+	coffer.ChainService
+	coffer.SecretStatusService
 }
 
 // Config configures the dialect.
@@ -78,6 +80,20 @@ func New(cfg Config) *Handler {
 func (h *Handler) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /secrets", h.wrap(h.listSecrets))
+	mux.Handle("POST /secrets", h.wrap(h.createSecret))
+	mux.Handle("GET /secrets/{id}", h.wrap(h.getSecret))
+	mux.Handle("DELETE /secrets/{id}", h.wrap(h.deleteSecret))
+	mux.Handle("GET /secrets/{id}/values", h.wrap(h.readChain))
+	mux.Handle("PUT /secrets/{id}/values", h.wrap(h.writeChain))
+	mux.Handle("PUT /secrets/{id}/values/{stage}", h.wrap(h.writeStage))
+	mux.Handle("GET /secrets/{id}/{stage}", h.wrap(h.readStage))
+	mux.Handle("PUT /secrets/{id}/memo", h.wrap(h.updateMemo))
+	mux.Handle("POST /secrets/{id}/enable", h.wrap(h.move(h.svc.EnableSecret)))
+	mux.Handle("POST /secrets/{id}/disable", h.wrap(h.move(h.svc.DisableSecret)))
+	mux.Handle("POST /secrets/{id}/request-deletion", h.wrap(h.move(h.svc.RequestSecretDeletion)))
+	mux.Handle("POST /secrets/{id}/cancel-deletion", h.wrap(h.move(h.svc.CancelSecretDeletion)))
+	mux.Handle("GET /keys", h.wrap(h.listKeys))
+	mux.Handle("GET /triggers", h.wrap(h.listTriggers))
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
 	return mux
 }

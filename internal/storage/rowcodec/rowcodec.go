@@ -158,9 +158,10 @@ func DecodeEphemeralPolicy(col *string) (*coffer.EphemeralPolicy, error) {
 
 // rotationJSON is the stored form of a secret's rotation policy.
 type rotationJSON struct {
-	Enabled   bool   `json:"enabled"`
-	Period    int64  `json:"period_ns"`
-	NextRunAt *int64 `json:"next_run_at_us,omitempty"`
+	Enabled   bool     `json:"enabled"`
+	Period    int64    `json:"period_ns"`
+	NextRunAt *int64   `json:"next_run_at_us,omitempty"`
+	Targets   []string `json:"targets,omitempty"`
 }
 
 // EncodeRotation returns p as JSON, or NULL for nil.
@@ -168,7 +169,7 @@ func EncodeRotation(p *coffer.RotationPolicy) (*string, error) {
 	if p == nil {
 		return nil, nil
 	}
-	return marshal(rotationJSON{Enabled: p.Enabled, Period: int64(p.Period), NextRunAt: Micros(p.NextRunAt)})
+	return marshal(rotationJSON{Enabled: p.Enabled, Period: int64(p.Period), NextRunAt: Micros(p.NextRunAt), Targets: p.Targets})
 }
 
 // DecodeRotation decodes a rotation policy column.
@@ -180,7 +181,7 @@ func DecodeRotation(col *string) (*coffer.RotationPolicy, error) {
 	if err := json.Unmarshal([]byte(*col), &j); err != nil {
 		return nil, err
 	}
-	return &coffer.RotationPolicy{Enabled: j.Enabled, Period: time.Duration(j.Period), NextRunAt: Time(j.NextRunAt)}, nil
+	return &coffer.RotationPolicy{Enabled: j.Enabled, Period: time.Duration(j.Period), NextRunAt: Time(j.NextRunAt), Targets: j.Targets}, nil
 }
 
 // versionEphemeralJSON is the stored form of a version's ephemeral
