@@ -3,6 +3,8 @@ package ncloud
 import (
 	"net/http"
 	"testing"
+
+	"github.com/coffer-dev/coffer"
 )
 
 // FuzzParseSignature: the signature headers never panic the parser, and
@@ -29,6 +31,28 @@ func FuzzParseSignature(f *testing.F) {
 		msg := canonical("GET", "/api/v1/secrets", ts, ak)
 		if len(msg) != len("GET /api/v1/secrets\n\n")+len(ts)+len(ak) {
 			t.Fatalf("canonical length %d", len(msg))
+		}
+	})
+}
+
+// FuzzParseBody: the body parser of POST /secrets never panics, and what
+// it accepts decodes to a create request or a wire error, never an
+// internal one.
+func FuzzParseBody(f *testing.F) {
+	f.Add([]byte(`{"secretName":"abc","secretType":"BASIC","autoRotationYN":"N","protectionKeyType":"DEFAULT","secretValue":{"value":"{\"k\":\"v\"}","rotationTargets":["k"]}}`))
+	f.Add([]byte(``))
+	f.Add([]byte(`{} {}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var in createRequest
+		if err := parseBody(b, &in); err != nil {
+			if code := coffer.ErrorCode(err); code != coffer.EINVALID {
+				t.Fatalf("parse error code %s", code)
+			}
+			return
+		}
+		if _, err := in.decode(); err != nil && coffer.ErrorCode(err) != coffer.EINVALID {
+			t.Fatalf("decode error code %s", coffer.ErrorCode(err))
 		}
 	})
 }

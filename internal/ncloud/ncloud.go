@@ -30,6 +30,7 @@ type Service interface {
 	coffer.SignatureService
 	coffer.ChainService
 	coffer.SecretStatusService
+	coffer.RotationService
 }
 
 // Config configures the dialect.
@@ -92,6 +93,10 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.Handle("POST /secrets/{id}/disable", h.wrap(h.move(h.svc.DisableSecret)))
 	mux.Handle("POST /secrets/{id}/request-deletion", h.wrap(h.move(h.svc.RequestSecretDeletion)))
 	mux.Handle("POST /secrets/{id}/cancel-deletion", h.wrap(h.move(h.svc.CancelSecretDeletion)))
+	mux.Handle("POST /secrets/{id}/rotation", h.wrap(h.executeRotation))
+	mux.Handle("POST /secrets/{id}/cancel-rotation", h.wrap(h.cancelRotation))
+	mux.Handle("POST /secrets/{id}/retry-rotation", h.wrap(h.retryRotation))
+	mux.Handle("POST /secrets/{id}/rollback-rotation", h.wrap(h.rollbackRotation))
 	mux.Handle("GET /keys", h.wrap(h.listKeys))
 	mux.Handle("GET /triggers", h.wrap(h.listTriggers))
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
@@ -101,6 +106,12 @@ func (h *Handler) routes() *http.ServeMux {
 // actionRoutes returns the routes of the rotation process control API.
 func (h *Handler) actionRoutes() *http.ServeMux {
 	mux := http.NewServeMux()
+	mux.Handle("POST /secrets/{id}/jobs/{job}/start", h.wrap(h.startJob))
+	mux.Handle("POST /secrets/{id}/jobs/{job}/pending", h.wrap(h.addPending))
+	mux.Handle("PUT /secrets/{id}/jobs/{job}/pending", h.wrap(h.updatePending))
+	mux.Handle("POST /secrets/{id}/jobs/{job}/generate-random-secret", h.wrap(h.generateRandom))
+	mux.Handle("POST /secrets/{id}/jobs/{job}/complete", h.wrap(h.completeJob))
+	mux.Handle("POST /secrets/{id}/jobs/{job}/fail", h.wrap(h.failJob))
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
 	return mux
 }
