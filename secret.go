@@ -70,6 +70,13 @@ type RotationPolicy struct {
 	Enabled   bool
 	Period    time.Duration
 	NextRunAt *time.Time
+	// Targets are the keys of a key_value secret's data that a rotation
+	// replaces (NAVER's rotationTargets).
+	Targets []string
+	// LastRunAt is when a rotation last completed.
+	LastRunAt *time.Time
+	// Job is the latest rotation job, open or not.
+	Job *RotationJob
 }
 
 // Stages are labels on versions held by the secret.

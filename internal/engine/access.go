@@ -107,8 +107,8 @@ func (e *Engine) accessEphemeral(ctx context.Context, c *coffer.Caller, secretID
 
 // readable returns why a version's data cannot be read, or nil.
 func readable(s *coffer.Secret, v *storage.Version) error {
-	if s.State == coffer.SecretDeletionScheduled {
-		return coffer.Precondition(coffer.PreconditionDeletion, "secret", s.ID, "the secret is scheduled for deletion")
+	if err := usable(s); err != nil {
+		return err
 	}
 	rev := fmt.Sprint(v.Revision)
 	switch v.State {

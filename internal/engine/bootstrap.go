@@ -68,7 +68,7 @@ func (e *Engine) createAPIKey(ctx context.Context, tx storage.Tx, p *coffer.Prin
 	access := NewAccessKey()
 	secret := uuid.NewString()
 	h := sha256.Sum256([]byte(secret))
-	sealed, err := e.keyring.SealCredential([]byte(secret), []byte("coffer api key secret\x00"+access))
+	sealed, err := e.keyring.SealCredential([]byte(secret), apiKeyAD(access))
 	if err != nil {
 		return nil, err
 	}

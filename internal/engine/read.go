@@ -53,7 +53,14 @@ func (e *Engine) ReadVersion(ctx context.Context, in coffer.VersionRead) (*coffe
 			return err
 		}
 		secretID = s.ID
-		if rev = cmp.Or(in.Revision, s.LastRevision); rev == 0 {
+		if rev = cmp.Or(in.Revision, s.LastRevision); in.Revision == 0 && rev == s.LatestRevision && rev != 0 {
+			// The current version is the active stage's, when a
+			// pending or previous value was written above it.
+			if rev, err = currentRevision(ctx, tx, s); err != nil {
+				return err
+			}
+		}
+		if rev == 0 {
 			// No version yet: the secret alone, to a caller with the right
 			// the read asked for.
 			out.Secret, err = e.loadSecret(ctx, tx, c, action, s.ID)
@@ -105,8 +112,8 @@ func (e *Engine) readIn(ctx context.Context, tx storage.Tx, c *coffer.Caller, in
 		out.Readable = v.Readable() && !passed
 		return false, nil
 	}
-	if s.State == coffer.SecretDeletionScheduled {
-		return false, readable(s, v)
+	if err := usable(s); err != nil {
+		return false, err
 	}
 	once := v.Ephemeral != nil && v.Ephemeral.ExpiresOnceAccessed
 	if v.Readable() && (once || passed) && !fire {

@@ -25,7 +25,7 @@ func resolveRevision(ctx context.Context, tx storage.Tx, s *coffer.Secret, rev c
 		if s.LatestRevision == 0 {
 			return 0, coffer.NotFound("secret_version", "latest")
 		}
-		return s.LatestRevision, nil
+		return currentRevision(ctx, tx, s)
 	case coffer.RevisionLatestEnabled:
 		vs, _, err := tx.ListVersions(ctx, s.ID, coffer.VersionFilter{
 			States: []coffer.VersionState{coffer.VersionEnabled}, Descending: true, Limit: 1,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/coffer-dev/coffer/internal/adminapi"
+	"github.com/coffer-dev/coffer/internal/ncloud"
 	"github.com/coffer-dev/coffer/internal/okms"
 	"github.com/coffer-dev/coffer/internal/scaleway"
 	"github.com/coffer-dev/coffer/internal/vaultkv"
@@ -13,6 +14,7 @@ type Service interface {
 	scaleway.Service
 	vaultkv.Service
 	okms.Service
+	ncloud.Service
 	adminapi.Service
 }
 
@@ -32,6 +34,7 @@ func routes(cfg Config) []Mount {
 		Service: cfg.Service, Project: okms.Project, MaxBodySize: cfg.MaxBodySize, Now: cfg.Now, Logger: cfg.Logger,
 	})
 	okmsAPI := okms.New(okms.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
+	naver := ncloud.New(ncloud.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
 	admin := adminapi.New(cfg.Service, cfg.Logger).WithSystem(cfg.System)
 
 	return []Mount{
@@ -40,6 +43,13 @@ func routes(cfg Config) []Mount {
 		{Name: "vaultkv", Prefix: "/v1", Handler: vault, Errors: vault},
 		{Name: "okms", Prefix: "/api/{okmsId}/v2", Handler: okmsAPI, Errors: okmsAPI},
 		{Name: "vaultkv", Prefix: "/api/{okmsId}/v1", Handler: okmsVault, Errors: okmsVault},
+		// NAVER's /api/v1 has a literal where OKMS's /api/{okmsId}/v2 has
+		// a wildcard: the two coexist (see Mount). The /secretmanager
+		// prefix is that of NAVER's regional hosts.
+		{Name: "ncloud", Prefix: "/api/v1", Handler: naver, Errors: naver},
+		{Name: "ncloud", Prefix: "/action/v1", Handler: naver.Action(), Errors: naver},
+		{Name: "ncloud", Prefix: "/secretmanager/api/v1", Handler: naver, Errors: naver},
+		{Name: "ncloud", Prefix: "/secretmanager/action/v1", Handler: naver.Action(), Errors: naver},
 		{Name: "admin", Prefix: adminapi.Prefix, Handler: admin, Errors: admin},
 	}
 }

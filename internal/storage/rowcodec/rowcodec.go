@@ -158,9 +158,21 @@ func DecodeEphemeralPolicy(col *string) (*coffer.EphemeralPolicy, error) {
 
 // rotationJSON is the stored form of a secret's rotation policy.
 type rotationJSON struct {
-	Enabled   bool   `json:"enabled"`
-	Period    int64  `json:"period_ns"`
-	NextRunAt *int64 `json:"next_run_at_us,omitempty"`
+	Enabled   bool     `json:"enabled"`
+	Period    int64    `json:"period_ns"`
+	NextRunAt *int64   `json:"next_run_at_us,omitempty"`
+	Targets   []string `json:"targets,omitempty"`
+	LastRunAt *int64   `json:"last_run_at_us,omitempty"`
+	Job       *jobJSON `json:"job,omitempty"`
+}
+
+// jobJSON is the stored form of a rotation job.
+type jobJSON struct {
+	ID        string `json:"id"`
+	TokenHash []byte `json:"token_hash"`
+	State     string `json:"state"`
+	CreatedAt int64  `json:"created_at_us"`
+	UpdatedAt int64  `json:"updated_at_us"`
 }
 
 // EncodeRotation returns p as JSON, or NULL for nil.
@@ -168,7 +180,12 @@ func EncodeRotation(p *coffer.RotationPolicy) (*string, error) {
 	if p == nil {
 		return nil, nil
 	}
-	return marshal(rotationJSON{Enabled: p.Enabled, Period: int64(p.Period), NextRunAt: Micros(p.NextRunAt)})
+	j := rotationJSON{Enabled: p.Enabled, Period: int64(p.Period), NextRunAt: Micros(p.NextRunAt), Targets: p.Targets, LastRunAt: Micros(p.LastRunAt)}
+	if p.Job != nil {
+		j.Job = &jobJSON{ID: p.Job.ID, TokenHash: p.Job.TokenHash, State: string(p.Job.State),
+			CreatedAt: p.Job.CreatedAt.UnixMicro(), UpdatedAt: p.Job.UpdatedAt.UnixMicro()}
+	}
+	return marshal(j)
 }
 
 // DecodeRotation decodes a rotation policy column.
@@ -180,7 +197,12 @@ func DecodeRotation(col *string) (*coffer.RotationPolicy, error) {
 	if err := json.Unmarshal([]byte(*col), &j); err != nil {
 		return nil, err
 	}
-	return &coffer.RotationPolicy{Enabled: j.Enabled, Period: time.Duration(j.Period), NextRunAt: Time(j.NextRunAt)}, nil
+	p := &coffer.RotationPolicy{Enabled: j.Enabled, Period: time.Duration(j.Period), NextRunAt: Time(j.NextRunAt), Targets: j.Targets, LastRunAt: Time(j.LastRunAt)}
+	if j.Job != nil {
+		p.Job = &coffer.RotationJob{ID: j.Job.ID, TokenHash: j.Job.TokenHash, State: coffer.RotationJobState(j.Job.State),
+			CreatedAt: time.UnixMicro(j.Job.CreatedAt).UTC(), UpdatedAt: time.UnixMicro(j.Job.UpdatedAt).UTC()}
+	}
+	return p, nil
 }
 
 // versionEphemeralJSON is the stored form of a version's ephemeral

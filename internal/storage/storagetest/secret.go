@@ -198,7 +198,7 @@ func testUpdateSecret(t *testing.T, s storage.Store) {
 		CASRequired:         false,
 		VersionTTL:          time.Minute,
 		Ephemeral:           &coffer.EphemeralPolicy{TTL: time.Second, Action: coffer.EphemeralDisable},
-		Rotation:            &coffer.RotationPolicy{Period: time.Hour},
+		Rotation:            &coffer.RotationPolicy{Period: time.Hour, Targets: []string{"password"}},
 		KeyID:               "key-2",
 		KeyVaultID:          "vault-2",
 		State:               coffer.SecretRotating,

@@ -1,0 +1,111 @@
+package coffer
+
+import (
+	"context"
+	"time"
+)
+
+// RotationJobState is where a rotation job stands.
+type RotationJobState string
+
+// Rotation job states. A job is open while created, started or
+// pending_written: its secret is then SecretRotating.
+const (
+	JobCreated        RotationJobState = "created"
+	JobStarted        RotationJobState = "started"
+	JobPendingWritten RotationJobState = "pending_written"
+	JobCompleted      RotationJobState = "completed"
+	JobFailed         RotationJobState = "failed"
+	JobCancelled      RotationJobState = "cancelled"
+)
+
+// Open reports whether a job in this state is still running.
+func (s RotationJobState) Open() bool {
+	return s == JobCreated || s == JobStarted || s == JobPendingWritten
+}
+
+// RotationJob is a secret's latest rotation job. Its token, which whoever
+// drives the job presents, is held only as a hash; the job is named by its
+// ID everywhere else.
+type RotationJob struct {
+	ID        string
+	TokenHash []byte
+	State     RotationJobState
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RotationTicket is a job just opened, with its token, handed out once.
+type RotationTicket struct {
+	JobID string
+	Token string
+}
+
+// String describes the ticket without its token.
+func (t *RotationTicket) String() string {
+	return "RotationTicket{JobID: " + t.JobID + ", Token: " + Redacted + "}"
+}
+
+// RandomOptions are the options of a generated random string (NAVER's
+// generate-random-secret). The zero value is not the default: see
+// DefaultRandomOptions.
+type RandomOptions struct {
+	Length                  int
+	ExcludeCharacters       string
+	ExcludeNumbers          bool
+	ExcludePunctuation      bool
+	ExcludeUppercase        bool
+	ExcludeLowercase        bool
+	IncludeSpace            bool
+	RequireEachIncludedType bool
+}
+
+// DefaultRandomOptions returns NAVER's defaults: 12 characters of every
+// kind, a space included, at least one of each kind.
+func DefaultRandomOptions() RandomOptions {
+	return RandomOptions{Length: 12, IncludeSpace: true, RequireEachIncludedType: true}
+}
+
+// RotationService runs rotation jobs: a job is opened on a secret (Execute),
+// then driven by whoever holds its token: start, write the pending stage,
+// complete (pending becomes active, active previous) or fail. Every method
+// acts for the caller in ctx; a token that is not the open job's of that
+// secret is ENOTFOUND, so that a job token of one secret does nothing to
+// another.
+type RotationService interface {
+	// ExecuteRotation opens a job on an enabled secret and marks it
+	// rotating. Returns ENOTFOUND, EFORBIDDEN, EPRECONDITION (not
+	// enabled, a job is open).
+	ExecuteRotation(ctx context.Context, secretID string) (*RotationTicket, error)
+	// CancelRotation cancels the open job; its pending value is dropped.
+	// Returns ENOTFOUND, EFORBIDDEN, EPRECONDITION (no open job).
+	CancelRotation(ctx context.Context, secretID string) error
+	// RetryRotation opens a new job after a failed one. Returns
+	// ENOTFOUND, EFORBIDDEN, EPRECONDITION.
+	RetryRotation(ctx context.Context, secretID string) (*RotationTicket, error)
+	// RollbackRotation undoes the last completed rotation: the previous
+	// value becomes active again, as a new version, and the active one
+	// previous. Returns ENOTFOUND, EFORBIDDEN, EPRECONDITION (a job is
+	// open, no previous value).
+	RollbackRotation(ctx context.Context, secretID string) (*Secret, error)
+
+	// StartRotationJob starts the job and returns the chain. Returns
+	// ENOTFOUND, EPRECONDITION.
+	StartRotationJob(ctx context.Context, secretID, token string) (*Secret, *SecretChain, error)
+	// AddPendingStage writes as pending the active value with every
+	// rotation target replaced by a random string, and returns it.
+	AddPendingStage(ctx context.Context, secretID, token string) (Payload, error)
+	// UpdatePendingStage writes value as pending. Returns EINVALID,
+	// ENOTFOUND, EPRECONDITION.
+	UpdatePendingStage(ctx context.Context, secretID, token string, value Payload) error
+	// GenerateRandomSecret returns a random string. Returns EINVALID,
+	// ENOTFOUND, EPRECONDITION.
+	GenerateRandomSecret(ctx context.Context, secretID, token string, o RandomOptions) (string, error)
+	// CompleteRotationJob shifts the chain, in one transaction: pending
+	// becomes active, active previous. Returns ENOTFOUND, EPRECONDITION
+	// (no pending value).
+	CompleteRotationJob(ctx context.Context, secretID, token string) error
+	// FailRotationJob ends the job as failed; the pending value is
+	// dropped. Returns ENOTFOUND, EPRECONDITION.
+	FailRotationJob(ctx context.Context, secretID, token string) error
+}
