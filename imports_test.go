@@ -25,6 +25,7 @@ var layers = map[string][]string{
 	"internal/audit":               {"", "internal/storage"},
 	"internal/storage/rowcodec":    {""},
 	"internal/storage/sqlstore":    {"", "internal/storage", "internal/storage/rowcodec"},
+	"internal/storage/cache":       {"", "internal/storage"},
 	"internal/storage/storagetest": {"", "internal/storage", "github.com/google/uuid", "github.com/google/go-cmp"},
 	"internal/sqlite":              {"", "internal/storage", "internal/storage/sqlstore", "modernc.org/sqlite"},
 	"internal/postgres":            {"", "internal/storage", "internal/storage/sqlstore", "github.com/jackc/pgx/v5"},

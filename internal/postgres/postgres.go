@@ -158,6 +158,9 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(s
 	if err := fn(x); err != nil {
 		return err
 	}
+	if err := x.publishWritten(ctx); err != nil {
+		return err
+	}
 	done = true
 	if err := t.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: commit: %w", classify(err))
@@ -172,6 +175,9 @@ type tx struct {
 	tx pgx.Tx
 	// write is set in Update: reads that the contract says lock, lock.
 	write bool
+	// written are the secrets whose rows or versions this transaction
+	// wrote, which it publishes as storage.ChangeSecret (notify.go).
+	written map[string]struct{}
 }
 
 var (

@@ -23,6 +23,11 @@ const (
 	ChangeAPIKey = "api_key"
 	// ChangePrincipal is a principal whose rights changed; ID is its id.
 	ChangePrincipal = "principal"
+	// ChangeSecret is a secret, or one of its versions, written (created,
+	// changed, deleted, accessed_at included); ID is the secret's id. A
+	// Notifier store publishes it itself for every such write, whatever
+	// code wrote, so that the nodes' read caches drop the secret.
+	ChangeSecret = "secret"
 )
 
 // Notifier is implemented by stores that several nodes share: it carries
