@@ -41,8 +41,17 @@ func listen(s storage.Store, c *cache.Store, e *engine.Engine, probeEvery time.D
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	self := hex.EncodeToString(b[:])
+	// listening is signalled at each reset, so that the first probe of a
+	// new listening connection goes at once.
+	listening := make(chan struct{}, 1)
 	l.wg.Go(func() {
 		_ = n.Listen(ctx, func(ch storage.Change) {
+			if ch.Kind == storage.ChangeReset {
+				select {
+				case listening <- struct{}{}:
+				default:
+				}
+			}
 			if ch.Kind == storage.ChangeProbe {
 				if at, ok := probeTime(self, ch.ID); ok && c != nil {
 					c.Confirm(at)
@@ -56,13 +65,14 @@ func listen(s storage.Store, c *cache.Store, e *engine.Engine, probeEvery time.D
 		})
 	})
 	if c != nil && probeEvery > 0 {
-		l.wg.Go(func() { probe(ctx, s, self, probeEvery, log) })
+		l.wg.Go(func() { probe(ctx, s, self, probeEvery, listening, log) })
 	}
 	return l
 }
 
-// probe publishes a probe of this node every interval until ctx ends.
-func probe(ctx context.Context, s storage.Store, self string, every time.Duration, log *slog.Logger) {
+// probe publishes a probe of this node every interval, and as soon as the
+// listener listens anew, until ctx ends.
+func probe(ctx context.Context, s storage.Store, self string, every time.Duration, listening <-chan struct{}, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	failing := false
@@ -80,6 +90,7 @@ func probe(ctx context.Context, s storage.Store, self string, every time.Duratio
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-listening:
 		}
 	}
 }
