@@ -25,6 +25,7 @@ var layers = map[string][]string{
 	"internal/audit":               {"", "internal/storage"},
 	"internal/storage/rowcodec":    {""},
 	"internal/storage/sqlstore":    {"", "internal/storage", "internal/storage/rowcodec"},
+	"internal/storage/cache":       {"", "internal/storage"},
 	"internal/storage/storagetest": {"", "internal/storage", "github.com/google/uuid", "github.com/google/go-cmp"},
 	"internal/sqlite":              {"", "internal/storage", "internal/storage/sqlstore", "modernc.org/sqlite"},
 	"internal/postgres":            {"", "internal/storage", "internal/storage/sqlstore", "github.com/jackc/pgx/v5"},
@@ -44,7 +45,7 @@ var layers = map[string][]string{
 	// The assembly: a node wires every layer; nodetest starts nodes for
 	// tests; the command runs a node or talks to one over HTTP.
 	"internal/node": {"", "internal/adminapi", "internal/audit", "internal/engine", "internal/keyring", "internal/postgres",
-		"internal/scheduler", "internal/seal", "internal/server", "internal/sqlite", "internal/storage"},
+		"internal/scheduler", "internal/seal", "internal/server", "internal/sqlite", "internal/storage", "internal/storage/cache"},
 	"internal/node/nodetest": {"", "internal/audit", "internal/engine", "internal/keyring", "internal/node", "internal/postgres",
 		"internal/postgres/pgtest", "internal/seal", "internal/sqlite", "internal/storage", "modernc.org/sqlite", "github.com/jackc/pgx/v5"},
 	"cmd/coffer": {"", "internal/adminapi", "internal/bench", "internal/engine", "internal/node", "internal/postgres", "internal/secretref",

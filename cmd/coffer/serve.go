@@ -32,6 +32,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		maxValue    = fs.Int("max-value-size", 64<<10, "largest secret value in bytes")
 		maxSecrets  = fs.Int("max-secrets-per-project", 0, "most secrets a project may hold (0: no limit)")
 		jobInterval = fs.Duration("job-interval", 10*time.Second, "how often expiry and purge jobs run")
+		readCache   = fs.Bool("read-cache", true, "answer reads of unchanged secrets from memory (sealed records only); with PostgreSQL, --read-cache=false makes every read strongly consistent across nodes")
+		maxStale    = fs.Duration("read-cache-max-stale", time.Second, "with PostgreSQL and the read cache, how long after another node's write this node may still serve the old record")
 		tlsListen   = fs.String("tls-listen", "", "address of a TLS listener that accepts client certificates issued by coffer (coffer cert issue)")
 		tlsCert     = fs.String("tls-cert", "", "PEM certificate of the TLS listener (default: one issued by coffer's CA at each start)")
 		tlsKey      = fs.String("tls-key", "", "PEM private key of --tls-cert")
@@ -68,6 +70,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintln(stderr, "coffer: --audit-flush-window must be above 0 and at most 1s")
 		return 2
 	}
+	if *maxStale <= 0 {
+		fmt.Fprintln(stderr, "coffer: --read-cache-max-stale must be positive (--read-cache=false turns the cache off)")
+		return 2
+	}
 	if *leaseRenew >= *leaseTTL {
 		fmt.Fprintln(stderr, "coffer: --lease-renew must be below --lease-ttl")
 		return 2
@@ -79,16 +85,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		}
 	}
 	n, err := node.Open(ctx, node.Config{
-		TLSListen:   *tlsListen,
-		TLSCertFile: *tlsCert,
-		TLSKeyFile:  *tlsKey,
-		DataDir:     *dataDir,
-		Store:       *store,
-		NoMigrate:   *noMigrate,
-		RootKey:     getenv("COFFER_ROOT_KEY"),
-		Listen:      *listen,
-		Regions:     regionList,
-		APIURL:      "http://" + *listen,
+		TLSListen:         *tlsListen,
+		TLSCertFile:       *tlsCert,
+		TLSKeyFile:        *tlsKey,
+		DataDir:           *dataDir,
+		Store:             *store,
+		NoMigrate:         *noMigrate,
+		NoReadCache:       !*readCache,
+		ReadCacheMaxStale: *maxStale,
+		RootKey:           getenv("COFFER_ROOT_KEY"),
+		Listen:            *listen,
+		Regions:           regionList,
+		APIURL:            "http://" + *listen,
 		Limits: engine.Limits{
 			MaxPayloadSize: *maxValue, MaxSecretsPerProject: *maxSecrets, MaxPageSize: 1000,
 		},

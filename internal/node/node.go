@@ -30,6 +30,7 @@ import (
 	"github.com/coffer-dev/coffer/internal/scheduler"
 	"github.com/coffer-dev/coffer/internal/seal"
 	"github.com/coffer-dev/coffer/internal/server"
+	"github.com/coffer-dev/coffer/internal/storage/cache"
 )
 
 // File names inside the data directory.
@@ -76,6 +77,18 @@ type Config struct {
 	// change's record commits with the change either way (docs/audit.md).
 	AuditStrict      bool
 	AuditFlushWindow time.Duration
+	// NoReadCache turns the read cache off (internal/storage/cache): every
+	// read reads the store. On PostgreSQL it makes reads strongly
+	// consistent across nodes; on SQLite the cache is exact and this only
+	// costs speed.
+	NoReadCache bool
+	// ReadCacheBytes bounds the read cache's memory; 64 MiB when 0.
+	ReadCacheBytes int64
+	// ReadCacheMaxStale bounds, on PostgreSQL, how old a cached read may
+	// be: how long after another node's commit this node may still serve
+	// the record it replaced, even if notifications stop arriving. 1 s
+	// when 0. Unused on SQLite, where the cache is exact.
+	ReadCacheMaxStale time.Duration
 	// LeaseTTL is how long the jobs lease lasts without renewal, so how
 	// long jobs pause when the node running them dies; 15 s when 0.
 	// LeaseRenew is how often it is renewed; LeaseTTL/3 when 0.
@@ -103,6 +116,9 @@ type Node struct {
 	Credentials *Credentials
 
 	store     store
+	raw       store        // the store under the read cache
+	cache     *cache.Store // nil when the read cache is off
+	lock      *dirLock     // of the data directory, for SQLite
 	root      *seal.Root
 	keyring   *keyring.Keyring
 	scheduler *scheduler.Scheduler
@@ -159,6 +175,11 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			n.closeStores()
 		}
 	}()
+	if cfg.Store == "" {
+		if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
+			return nil, err
+		}
+	}
 	if noKey && cfg.Store != "" {
 		// A shared database may have been set up by other nodes: then a
 		// new key file would not open it, and would be left behind. Look
@@ -186,6 +207,11 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 	}
+	n.raw = n.store
+	if wantsReadCache(cfg) {
+		n.cache = cache.New(n.raw, cache.Config{MaxBytes: cfg.ReadCacheBytes, MaxStale: readCacheMaxStale(cfg)})
+		n.store = n.cache
+	}
 	if n.keyring, err = keyring.Open(ctx, n.store, n.root, cfg.Now); err != nil {
 		return nil, err
 	}
@@ -195,7 +221,9 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			clock = time.Now
 		}
 		n.audit = audit.NewWriter(audit.Config{
-			Store: n.store,
+			// The trail holds no secret: the read cache has nothing to
+			// keep or drop for it.
+			Store: n.raw,
 			Now: func() time.Time {
 				return clock().UTC().Truncate(time.Microsecond)
 			},
@@ -215,7 +243,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
 		Audit: n.auditWrite(),
 	})
-	n.listener = listen(n.store, n.Engine)
+	n.listener = listen(n.raw, n.cache, n.Engine, readCacheMaxStale(cfg)/4, cfg.Logger)
 	creds, err := n.Engine.Bootstrap(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("bootstrap: %w", err)
@@ -320,6 +348,7 @@ func (n *Node) closeStores() error {
 	if n.store != nil {
 		err = n.store.Close()
 	}
+	n.lock.release()
 	if n.root != nil {
 		n.root.Close()
 	}

@@ -1,16 +1,19 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/coffer-dev/coffer/internal/keyring"
 	"github.com/coffer-dev/coffer/internal/postgres"
 	"github.com/coffer-dev/coffer/internal/sqlite"
 	"github.com/coffer-dev/coffer/internal/storage"
+	"github.com/coffer-dev/coffer/internal/storage/cache"
 )
 
 // store is what a node needs of its store: transactions, and the leases
@@ -68,4 +71,29 @@ func hasData(ctx context.Context, s storage.Store) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// wantsReadCache reports whether cfg has the read cache: unless turned off,
+// on SQLite where the data directory can be locked (the cache is then
+// exact), and on PostgreSQL (its staleness bounded by ReadCacheMaxStale).
+func wantsReadCache(cfg Config) bool {
+	return !cfg.NoReadCache && (cfg.Store != "" || canLock)
+}
+
+// readCacheMaxStale is how old a hit may be on a store other nodes write;
+// 0 (no bound: the cache is exact) on SQLite.
+func readCacheMaxStale(cfg Config) time.Duration {
+	if cfg.Store == "" {
+		return 0
+	}
+	return cmp.Or(cfg.ReadCacheMaxStale, time.Second)
+}
+
+// ReadCacheStats returns the counters of the node's read cache, and false
+// when it has none.
+func (n *Node) ReadCacheStats() (cache.Stats, bool) {
+	if n.cache == nil {
+		return cache.Stats{}, false
+	}
+	return n.cache.Stats(), true
 }

@@ -43,6 +43,9 @@ func (t *tx) TouchVersions(ctx context.Context, accesses []storage.VersionAccess
 	secrets := slices.Clone(ids)
 	slices.Sort(secrets)
 	secrets = slices.Compact(secrets)
+	for _, id := range secrets {
+		t.note(id)
+	}
 	if t.write {
 		if _, err := t.tx.Exec(ctx, lockTouchedSecretsSQL, secrets); err != nil {
 			return fmt.Errorf("postgres: touch versions: lock secrets: %w", classify(err))

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
 
@@ -36,6 +39,76 @@ func (t *tx) Notify(ctx context.Context, c storage.Change) error {
 		changesChannel, c.Kind, c.ID)
 	if err != nil {
 		return fmt.Errorf("postgres: notify %s %s: %w", c.Kind, c.ID, classify(err))
+	}
+	return nil
+}
+
+// notifySecretsSQL publishes one ChangeSecret per id of an array, in one
+// statement. PostgreSQL folds identical notifications of one transaction.
+const notifySecretsSQL = `SELECT pg_notify($1, json_build_object(
+	'schema', COALESCE(current_schema(), ''), 'kind', $2::text, 'id', id)::text)
+FROM unnest($3::text[]) AS id`
+
+// The writes of secrets and versions note the secret, so that the
+// transaction publishes it when it commits: every node's read cache then
+// drops it, whatever code wrote (internal/storage/cache).
+
+// CreateSecret is sqlstore's, noted.
+func (t *tx) CreateSecret(ctx context.Context, s *coffer.Secret) error {
+	t.note(s.ID)
+	return t.Tx.CreateSecret(ctx, s)
+}
+
+// UpdateSecret is sqlstore's, noted.
+func (t *tx) UpdateSecret(ctx context.Context, s *coffer.Secret) error {
+	t.note(s.ID)
+	return t.Tx.UpdateSecret(ctx, s)
+}
+
+// DeleteSecret is sqlstore's, noted.
+func (t *tx) DeleteSecret(ctx context.Context, id string) error {
+	t.note(id)
+	return t.Tx.DeleteSecret(ctx, id)
+}
+
+// CreateVersion is sqlstore's, noted.
+func (t *tx) CreateVersion(ctx context.Context, v *storage.Version) error {
+	t.note(v.SecretID)
+	return t.Tx.CreateVersion(ctx, v)
+}
+
+// UpdateVersion is sqlstore's, noted.
+func (t *tx) UpdateVersion(ctx context.Context, v *storage.Version) error {
+	t.note(v.SecretID)
+	return t.Tx.UpdateVersion(ctx, v)
+}
+
+// DeleteVersion is sqlstore's, noted.
+func (t *tx) DeleteVersion(ctx context.Context, secretID string, revision uint32) error {
+	t.note(secretID)
+	return t.Tx.DeleteVersion(ctx, secretID, revision)
+}
+
+// note records that the transaction writes secret id.
+func (t *tx) note(id string) {
+	if !t.write {
+		return
+	}
+	if t.written == nil {
+		t.written = map[string]struct{}{}
+	}
+	t.written[id] = struct{}{}
+}
+
+// publishWritten publishes a ChangeSecret for each secret written, before
+// the commit that delivers them.
+func (t *tx) publishWritten(ctx context.Context) error {
+	if len(t.written) == 0 {
+		return nil
+	}
+	ids := slices.Collect(maps.Keys(t.written))
+	if _, err := t.tx.Exec(ctx, notifySecretsSQL, changesChannel, storage.ChangeSecret, ids); err != nil {
+		return fmt.Errorf("postgres: notify %d written secrets: %w", len(t.written), classify(err))
 	}
 	return nil
 }

@@ -190,6 +190,9 @@ func (db *DB) run(ctx context.Context, opts pgx.TxOptions, write bool, fn func(s
 	if err := fn(x); err != nil {
 		return err
 	}
+	if err := x.publishWritten(ctx); err != nil {
+		return err
+	}
 	done = true
 	// Once the work is done, its commit is not the caller's to cancel: a
 	// commit cut short by a client that left is a change whose outcome
@@ -209,6 +212,9 @@ type tx struct {
 	tx pgx.Tx
 	// write is set in Update: reads that the contract says lock, lock.
 	write bool
+	// written are the secrets whose rows or versions this transaction
+	// wrote, which it publishes as storage.ChangeSecret (notify.go).
+	written map[string]struct{}
 }
 
 var (

@@ -23,6 +23,17 @@ const (
 	ChangeAPIKey = "api_key"
 	// ChangePrincipal is a principal whose rights changed; ID is its id.
 	ChangePrincipal = "principal"
+	// ChangeSecret is a secret, or one of its versions, written (created,
+	// changed, deleted, accessed_at included); ID is the secret's id. A
+	// Notifier store publishes it itself for every such write, whatever
+	// code wrote, so that the nodes' read caches drop the secret.
+	ChangeSecret = "secret"
+	// ChangeProbe is a node's probe of its own listening: it publishes one
+	// in a transaction of its own and, when it hears it back, knows that
+	// every change committed before was delivered (PostgreSQL delivers a
+	// listener's notifications in commit order). ID is the sender's; other
+	// nodes ignore it.
+	ChangeProbe = "probe"
 )
 
 // Notifier is implemented by stores that several nodes share: it carries

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coffer-dev/coffer/internal/storage"
+	"github.com/coffer-dev/coffer/internal/storage/cache"
 	"github.com/coffer-dev/coffer/internal/vaultkv"
 )
 
@@ -89,5 +90,47 @@ func TestReadIsOneTransaction(t *testing.T) {
 		if v, u := store.views.Load(), store.updates.Load(); v != tc.views || u != tc.updates {
 			t.Errorf("%s %s: %d read and %d write transactions, want %d and %d", tc.method, tc.path, v, u, tc.views, tc.updates)
 		}
+	}
+}
+
+// TestCachedReadOpensNoTransaction: through the read cache, a second read
+// of an unchanged secret opens no transaction of the store at all; a write
+// makes the next read read the store again.
+func TestCachedReadOpensNoTransaction(t *testing.T) {
+	e := newEnv(t)
+	var store *txCounter
+	eng := e.n.OpenEngine(t, e.clock.Now, func(s storage.Store) storage.Store {
+		store = &txCounter{Store: s}
+		return cache.New(store, cache.Config{})
+	})
+	h := vaultkv.New(vaultkv.Config{Service: eng, Now: eng.Now})
+	srv := httptest.NewServer(http.StripPrefix("/v1", h))
+	t.Cleanup(srv.Close)
+	get := func() int {
+		t.Helper()
+		req, err := http.NewRequest("GET", srv.URL+"/v1/secret/data/app/cached", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Vault-Token", e.n.Creds.SecretKey)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	e.ok(200, "PUT", "/v1/secret/data/app/cached", `{"data":{"k":"v"}}`)
+	if got := get(); got != 200 {
+		t.Fatalf("first read: %d", got)
+	}
+	store.views.Store(0)
+	for range 3 {
+		if got := get(); got != 200 {
+			t.Fatalf("read: %d", got)
+		}
+	}
+	if v, u := store.views.Load(), store.updates.Load(); v != 0 || u != 0 {
+		t.Errorf("3 reads of an unchanged secret: %d read and %d write transactions, want none", v, u)
 	}
 }

@@ -66,6 +66,9 @@ func WithJobTiming(interval, leaseTTL, leaseRenew time.Duration) Option {
 	return func(c *node.Config) { c.JobInterval, c.LeaseTTL, c.LeaseRenew = interval, leaseTTL, leaseRenew }
 }
 
+// WithoutReadCache turns the node's read cache off.
+func WithoutReadCache() Option { return func(c *node.Config) { c.NoReadCache = true } }
+
 // WithRegions sets the Scaleway regions served.
 func WithRegions(r ...string) Option { return func(c *node.Config) { c.Regions = r } }
 
