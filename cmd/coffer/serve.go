@@ -28,6 +28,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		regions     = fs.String("region", "fr-par", "Scaleway regions served, comma-separated")
 		insecure    = fs.Bool("insecure-http", false, "allow plain HTTP on a non-loopback address")
 		logFormat   = fs.String("log-format", "text", "log format: text or json")
+		logLevel    = fs.String("log-level", "info", "log level: debug (adds a line per request), info, warn or error")
 		maxBody     = fs.Int64("max-body-size", 1<<20, "largest request body in bytes")
 		maxValue    = fs.Int("max-value-size", 64<<10, "largest secret value in bytes")
 		maxSecrets  = fs.Int("max-secrets-per-project", 0, "most secrets a project may hold (0: no limit)")
@@ -43,9 +44,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	var handler slog.Handler = slog.NewTextHandler(stderr, nil)
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		fmt.Fprintf(stderr, "coffer: invalid --log-level %q: want debug, info, warn or error\n", *logLevel)
+		return 2
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	var handler slog.Handler = slog.NewTextHandler(stderr, opts)
 	if *logFormat == "json" {
-		handler = slog.NewJSONHandler(stderr, nil)
+		handler = slog.NewJSONHandler(stderr, opts)
 	}
 	log := slog.New(handler)
 

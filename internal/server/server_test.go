@@ -85,3 +85,22 @@ func TestMiddleware(t *testing.T) {
 		t.Errorf("healthz: %d %s", got.Code, got.Body)
 	}
 }
+
+// TestAccessLog checks that the line per request is a debug one, and that
+// it never holds the query string.
+func TestAccessLog(t *testing.T) {
+	for _, level := range []slog.Level{slog.LevelInfo, slog.LevelDebug} {
+		var logs bytes.Buffer
+		d := newPanicking()
+		s := mustBuild(t, Config{NoAudit: true, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: level}))},
+			Mount{Name: "p", Prefix: "/p", Handler: d, Errors: d})
+		s.Handler().ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "http://coffer/p/ok?token=s3cr3t", nil))
+		lines := strings.Count(logs.String(), "msg=request")
+		if want := map[slog.Level]int{slog.LevelInfo: 0, slog.LevelDebug: 1}[level]; lines != want {
+			t.Errorf("level %s: %d request lines, want %d: %s", level, lines, want, logs.String())
+		}
+		if strings.Contains(logs.String(), "s3cr3t") {
+			t.Errorf("the query string was logged: %s", logs.String())
+		}
+	}
+}
