@@ -61,6 +61,9 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Certificates", testCertificates},
 		{"IAM", testIAM},
 		{"ListSecretsPathPrefixes", testListSecretsPathPrefixes},
+		{"BrowseFolder", testBrowseFolder},
+		{"ListFolderKeys", testListFolderKeys},
+		{"ListSecretsVersions", testListSecretsVersions},
 		{"Audit", testAudit},
 		{"TouchVersions", testTouchVersions},
 	}
