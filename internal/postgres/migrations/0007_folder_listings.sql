@@ -18,3 +18,8 @@ CREATE INDEX secrets_project_folder
 -- by the index alone.
 DROP INDEX secrets_project_name;
 CREATE INDEX secrets_project_name ON secrets (project_id, name, id, state);
+
+-- The listings by creation and update time, the other orders of the
+-- Scaleway API, page by the index rather than by sorting the project.
+CREATE INDEX secrets_project_created ON secrets (project_id, created_at, id, state);
+CREATE INDEX secrets_project_updated ON secrets (project_id, updated_at, id, state);

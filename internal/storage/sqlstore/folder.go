@@ -322,8 +322,14 @@ func (t *Tx) browseByName(ctx context.Context, q storage.BrowseQuery, folders []
 	}
 	folders = folders[j:]
 
+	// Names are unique in one project's folder: there, the index gives the
+	// order either way. Across projects, secrets of one name go by id
+	// ascending in both orders.
 	order := " ORDER BY s.name ASC, s.id ASC"
-	if desc {
+	switch {
+	case desc && len(q.ProjectIDs) == 1:
+		order = " ORDER BY s.name DESC"
+	case desc:
 		order = " ORDER BY s.name DESC, s.id ASC"
 	}
 	args := slices.Clip(d.args)
