@@ -229,7 +229,13 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, project, p string
 	if scan {
 		err = h.scanList(ctx, project, folder, q.Get("after"), excludeDeleted || detailed, add)
 	} else {
-		err = h.folderList(ctx, project, folder, q.Get("after"), limit, excludeDeleted || detailed, add)
+		remaining := func() int {
+			if limit == 0 {
+				return listPage
+			}
+			return min(listPage, limit-len(out.Keys))
+		}
+		err = h.folderList(ctx, project, folder, q.Get("after"), remaining, excludeDeleted || detailed, add)
 	}
 	if err != nil {
 		return err
@@ -247,19 +253,17 @@ const listPage = 1000
 // folderList passes the keys directly in a folder after after to add, in
 // order, with each secret and its versions when versions is set, until add
 // reports the listing full. It reads the folder a page at a time from
-// where the last page ended, so that a listing with a limit costs the
-// pages it needs, and stops when the client leaves.
-func (h *Handler) folderList(ctx context.Context, project, folder, after string, limit int, versions bool,
+// where the last page ended, each page of the size remaining returns (the
+// keys the listing still lacks), so that a listing with a limit costs the
+// keys it answers and the few that exclude_deleted leaves out, and stops
+// when the client leaves.
+func (h *Handler) folderList(ctx context.Context, project, folder, after string, remaining func() int, versions bool,
 	add func(key string, s *coffer.Secret, versions []*coffer.Version) bool) error {
 	for {
 		if err := ctx.Err(); err != nil {
 			return err // the client has left
 		}
-		size := listPage
-		if limit > 0 && !versions {
-			size = min(size, limit) // no key is skipped: one page is enough
-		}
-		page, err := h.svc.ListKeys(ctx, coffer.KeyFilter{ProjectID: project, Folder: folder, After: after, Limit: size, Versions: versions})
+		page, err := h.svc.ListKeys(ctx, coffer.KeyFilter{ProjectID: project, Folder: folder, After: after, Limit: remaining(), Versions: versions})
 		if err != nil {
 			return err
 		}

@@ -89,7 +89,8 @@ func (t *Tx) secretConditions(q storage.SecretQuery, args *[]any) string {
 		cond("s.name = ?", q.Name)
 	}
 	if q.Path != "" {
-		cond("s.path = ?", q.Path)
+		// On the folder index, which holds the state and the name order.
+		cond(folderKey+" = ?", keysOf(q.Path).own)
 	}
 	if q.PathPrefix != "" && !isRoot(q.PathPrefix) {
 		// The folder itself and what lies below it: one range of the
