@@ -98,4 +98,37 @@ type KeyValueService interface {
 	// ChangeProjectSettings changes some of a project's settings.
 	// Returns EINVALID, ENOTFOUND, EFORBIDDEN.
 	ChangeProjectSettings(ctx context.Context, id string, u ProjectSettingsUpdate) (*Project, error)
+
+	// ListKeys returns one page of the keys directly in a folder of a
+	// project, in byte order: its secrets, keyed by name, and its
+	// sub-folders holding a secret the caller may read, keyed by name and
+	// a slash. Secrets scheduled for deletion are left out. A page costs
+	// its size, not the folder's. Returns EINVALID, ENOTFOUND (project),
+	// EFORBIDDEN.
+	ListKeys(ctx context.Context, f KeyFilter) ([]KeyEntry, error)
+}
+
+// KeyFilter selects a page of the keys of a folder for ListKeys.
+type KeyFilter struct {
+	ProjectID string
+	// Folder is a folder path: "/", "/a/b".
+	Folder string
+	// After keeps the keys after it in byte order; "" keeps all.
+	After string
+	// Limit is the most keys returned; 0, or beyond the engine's page
+	// size, means the engine's page size.
+	Limit int
+	// Versions asks for each secret and its versions with its key.
+	Versions bool
+}
+
+// KeyEntry is one key of a folder.
+type KeyEntry struct {
+	// Key is a secret's name, or a sub-folder's name and a slash.
+	Key string
+	// Secret, with KeyFilter.Versions, is the secret of a secret's key.
+	Secret *Secret
+	// Versions, with KeyFilter.Versions, are the secret's versions
+	// without data, newest first.
+	Versions []*Version
 }

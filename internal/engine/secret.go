@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sort"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -642,90 +640,85 @@ func (e *Engine) BrowseSecrets(ctx context.Context, f coffer.BrowseFilter) ([]co
 	if err != nil {
 		return nil, 0, err
 	}
-	q := storage.SecretQuery{PathPrefix: prefix, Tags: f.Tags, ScheduledForDeletion: ptr(false), Order: coffer.OrderNameAsc}
+	q := storage.BrowseQuery{FolderQuery: storage.FolderQuery{Folder: prefix, Tags: f.Tags}, Order: order, Offset: offset, Limit: limit}
 	if f.Type != "" {
 		if q.Type, err = validateType(f.Type); err != nil {
 			return nil, 0, err
 		}
 	}
-	var secrets []*coffer.Secret
+	var (
+		items []coffer.BrowseItem
+		total int
+	)
 	err = e.view(ctx, func(tx storage.Tx) error {
 		if q.ProjectIDs, q.PathPrefixes, err = e.visibleProjects(ctx, tx, c, f.ProjectID, ""); err != nil || len(q.ProjectIDs) == 0 {
 			return err
 		}
-		secrets, _, err = tx.ListSecrets(ctx, q)
+		items, total, err = tx.BrowseFolder(ctx, q)
 		return err
 	})
 	if err != nil {
 		return nil, 0, err
 	}
-	items := browseItems(prefix, secrets)
-	sortBrowseItems(items, order)
-	total := len(items)
-	if offset >= total {
-		return []coffer.BrowseItem{}, total, nil
+	if items == nil {
+		items = []coffer.BrowseItem{}
 	}
-	return items[offset:min(offset+limit, total)], total, nil
+	return items, total, nil
 }
 
-func browseItems(prefix string, secrets []*coffer.Secret) []coffer.BrowseItem {
-	items := []coffer.BrowseItem{}
-	folders := map[string]int{}
-	base := prefix
-	if base != "/" {
-		base += "/"
+// ListKeys returns one page of the keys directly in a folder.
+func (e *Engine) ListKeys(ctx context.Context, f coffer.KeyFilter) ([]coffer.KeyEntry, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
 	}
-	for _, s := range secrets {
-		if s.Path == prefix {
-			items = append(items, coffer.BrowseItem{Name: s.Name, Secret: s, CreatedAt: ptr(s.CreatedAt), UpdatedAt: ptr(s.UpdatedAt)})
-			continue
+	folder, err := NormalizePath("path", f.Folder)
+	if err != nil {
+		return nil, err
+	}
+	_, limit, err := e.page(0, f.Limit)
+	if err != nil {
+		return nil, err
+	}
+	q := storage.KeyQuery{FolderQuery: storage.FolderQuery{Folder: folder}, After: f.After, Limit: limit, Secrets: f.Versions}
+	var out []coffer.KeyEntry
+	err = e.view(ctx, func(tx storage.Tx) error {
+		if q.ProjectIDs, q.PathPrefixes, err = e.visibleProjects(ctx, tx, c, f.ProjectID, ""); err != nil || len(q.ProjectIDs) == 0 {
+			return err
 		}
-		rest := strings.TrimPrefix(s.Path, base)
-		name, _, _ := strings.Cut(rest, "/")
-		if i, ok := folders[name]; ok {
-			it := &items[i]
-			if s.CreatedAt.Before(*it.CreatedAt) {
-				it.CreatedAt = ptr(s.CreatedAt)
+		keys, err := tx.ListFolderKeys(ctx, q)
+		if err != nil {
+			return err
+		}
+		out = make([]coffer.KeyEntry, len(keys))
+		var ids []string
+		bySecret := map[string]*coffer.KeyEntry{}
+		for i, k := range keys {
+			out[i] = coffer.KeyEntry{Key: k.Key, Secret: k.Secret}
+			if k.Secret != nil {
+				ids = append(ids, k.Secret.ID)
+				bySecret[k.Secret.ID] = &out[i]
 			}
-			if s.UpdatedAt.After(*it.UpdatedAt) {
-				it.UpdatedAt = ptr(s.UpdatedAt)
+		}
+		if !f.Versions {
+			return nil
+		}
+		vs, err := tx.ListSecretsVersions(ctx, ids)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			if k := bySecret[v.SecretID]; k != nil {
+				v.Latest = v.Revision == k.Secret.LatestRevision
+				k.Versions = append(k.Versions, &v.Version)
 			}
-			continue
 		}
-		folders[name] = len(items)
-		items = append(items, coffer.BrowseItem{Name: name, CreatedAt: ptr(s.CreatedAt), UpdatedAt: ptr(s.UpdatedAt)})
-	}
-	return items
-}
-
-func sortBrowseItems(items []coffer.BrowseItem, order coffer.SecretOrder) {
-	key := func(it coffer.BrowseItem) time.Time {
-		if order == coffer.OrderCreatedAtAsc || order == coffer.OrderCreatedAtDesc {
-			return *it.CreatedAt
-		}
-		return *it.UpdatedAt
-	}
-	less := func(a, b coffer.BrowseItem) int {
-		switch order {
-		case coffer.OrderNameAsc:
-			return strings.Compare(a.Name, b.Name)
-		case coffer.OrderNameDesc:
-			return strings.Compare(b.Name, a.Name)
-		case coffer.OrderCreatedAtAsc, coffer.OrderUpdatedAtAsc:
-			return key(a).Compare(key(b))
-		}
-		return key(b).Compare(key(a))
-	}
-	sort.SliceStable(items, func(i, j int) bool {
-		if c := less(items[i], items[j]); c != 0 {
-			return c < 0
-		}
-		// A folder and a secret may share a name: folders first.
-		if (items[i].Secret == nil) != (items[j].Secret == nil) {
-			return items[i].Secret == nil
-		}
-		return items[i].Name < items[j].Name
+		return nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // ListTags returns one page of the distinct tags of a project's secrets.

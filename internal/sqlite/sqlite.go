@@ -349,6 +349,11 @@ type tx struct {
 	sqlstore.Tx
 	tx    *sql.Tx
 	stmts stmts // the prepared statements of the transaction's pool
+	// local holds the other statements the transaction ran, prepared on
+	// its connection, so that one it runs again (a skip scan's step, a
+	// count per sub-folder) is parsed once. The transaction's end closes
+	// them.
+	local map[string]*sql.Stmt
 }
 
 var _ storage.Tx = (*tx)(nil)

@@ -16,7 +16,8 @@ import (
 // statement cache. So the queries that requests run all the time
 // (sqlstore's HotReads, and HotWrites on the write pool) are prepared once,
 // at Open, and database/sql then keeps each prepared on every connection
-// that has run it. Other queries are prepared at each call.
+// that has run it. Other queries are prepared once per transaction that
+// runs them (tx.local).
 type stmts map[string]*sql.Stmt
 
 // prepare prepares queries on db.
@@ -46,45 +47,66 @@ func (s stmts) close() error {
 
 // The methods below make tx the sqlstore.Querier of its transaction.
 
-// QueryRow runs a query that returns at most one row, through its prepared
-// statement if it has one.
-func (t *tx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+// stmt returns the statement of query in the transaction: its pool's
+// prepared statement if it has one, else one prepared on the
+// transaction's connection at its first run.
+func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[query]; ok {
-		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+		return t.tx.StmtContext(ctx, st), nil
 	}
-	return t.tx.QueryRowContext(ctx, query, args...)
+	if st, ok := t.local[query]; ok {
+		return st, nil
+	}
+	st, err := t.tx.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if t.local == nil {
+		t.local = map[string]*sql.Stmt{}
+	}
+	t.local[query] = st
+	return st, nil
 }
 
-// Query runs a query, through its prepared statement if it has one.
-func (t *tx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	var rows *sql.Rows
-	var err error
-	if st, ok := t.stmts[query]; ok {
-		rows, err = t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	} else {
-		rows, err = t.tx.QueryContext(ctx, query, args...)
+// QueryRow runs a query that returns at most one row.
+func (t *tx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return errRow{err}
 	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// Query runs a query.
+func (t *tx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, err
 	}
 	return sqlRows{rows}, nil
 }
 
-// Exec runs a statement, through its prepared statement if it has one, and
-// returns the number of rows it changed.
+// Exec runs a statement and returns the number of rows it changed.
 func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	var res sql.Result
-	var err error
-	if st, ok := t.stmts[query]; ok {
-		res, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
-	} else {
-		res, err = t.tx.ExecContext(ctx, query, args...)
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return 0, err
 	}
+	res, err := st.ExecContext(ctx, args...)
 	if err != nil {
 		return 0, err
 	}
 	return res.RowsAffected()
 }
+
+// errRow is the Row of a query that could not run.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // sqlRows is *sql.Rows as sqlstore.Rows: its Close reports nothing, since
 // Err reports what reading the rows met.

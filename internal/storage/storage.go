@@ -122,6 +122,16 @@ type Tx interface {
 	// ListSecretTypes returns the distinct types of a project's secrets in
 	// byte order.
 	ListSecretTypes(ctx context.Context, projectID string) ([]coffer.SecretType, error)
+	// ListFolderKeys returns, in byte order of their keys, the first
+	// q.Limit entries of a folder whose keys come after q.After: its
+	// secrets, keyed by name, and its sub-folders, keyed by name and a
+	// slash. It reads the entries it returns, not the folder: a page costs
+	// its size, whatever the size of the folder.
+	ListFolderKeys(ctx context.Context, q KeyQuery) ([]FolderKey, error)
+	// BrowseFolder returns one page of the entries of a folder, in q.Order,
+	// and their number: the secrets in it, and its sub-folders with the
+	// earliest creation and the latest update of the secrets below them.
+	BrowseFolder(ctx context.Context, q BrowseQuery) ([]coffer.BrowseItem, int, error)
 
 	// CreateVersion returns ErrConflict for a taken (secret, revision), and
 	// ErrNotFound when the secret does not exist.
@@ -136,6 +146,10 @@ type Tx interface {
 	// ListVersions returns one page of a secret's matching versions without
 	// their data, and the number of matches across all pages.
 	ListVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*Version, int, error)
+	// ListSecretsVersions returns the versions of several secrets without
+	// their data, grouped by secret in the order of secretIDs, each
+	// secret's newest first.
+	ListSecretsVersions(ctx context.Context, secretIDs []string) ([]*Version, error)
 
 	// DueVersions returns up to limit versions that the scheduler must act
 	// on at time now: enabled versions whose ephemeral ExpiresAt is not after
@@ -169,6 +183,59 @@ type SecretQuery struct {
 	ScheduledForDeletion *bool
 	// Order defaults to name ascending; names compare as bytes; ties are
 	// broken by id.
+	Order  coffer.SecretOrder
+	Offset int
+	// Limit 0 means no limit.
+	Limit int
+}
+
+// FolderQuery selects the entries directly in a folder: the secrets whose
+// path is the folder, and the sub-folders below which, at any depth, lies
+// a secret. Only secrets that match make entries, and secrets scheduled for
+// deletion never do.
+type FolderQuery struct {
+	// ProjectIDs are the projects whose folders are listed as one; never
+	// empty.
+	ProjectIDs []string
+	// Folder is a normalized path: "/", "/a/b".
+	Folder string
+	// PathPrefixes limits the secrets as in SecretQuery.
+	PathPrefixes []string
+	// Tags keeps secrets that carry all of them.
+	Tags []string
+	Type coffer.SecretType
+}
+
+// KeyQuery selects a page of a folder's entries in byte order of their
+// keys, for ListFolderKeys.
+type KeyQuery struct {
+	FolderQuery
+	// After keeps the entries whose key is after it; "" keeps all.
+	After string
+	// Limit is the most entries returned; it is positive.
+	Limit int
+	// Secrets asks for the secret of each secret entry; without it, only
+	// keys are read.
+	Secrets bool
+}
+
+// FolderKey is one entry of ListFolderKeys.
+type FolderKey struct {
+	// Key is a secret's name, or a sub-folder's name and a slash.
+	Key string
+	// Secret is the secret of a secret entry when KeyQuery.Secrets is
+	// set; nil for a sub-folder.
+	Secret *coffer.Secret
+}
+
+// BrowseQuery selects a page of a folder's entries for BrowseFolder.
+type BrowseQuery struct {
+	FolderQuery
+	// Order sorts entries by name (a sub-folder before a secret of the
+	// same name, secrets of one name by id) or by time (a sub-folder's
+	// times are the earliest creation and the latest update of the
+	// secrets below it; ties are broken as for names). It defaults to
+	// name ascending.
 	Order  coffer.SecretOrder
 	Offset int
 	// Limit 0 means no limit.

@@ -59,6 +59,9 @@ func (h *Handler) detailedMetadata(w http.ResponseWriter, r *http.Request, proje
 func (h *Handler) allVersions(ctx context.Context, secretID string) ([]*coffer.Version, error) {
 	var out []*coffer.Version
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		page, total, err := h.svc.ListVersions(ctx, secretID, coffer.VersionFilter{Descending: true, Offset: len(out)})
 		if err != nil {
 			return nil, err
@@ -179,8 +182,7 @@ func (h *Handler) deleteMetadata(w http.ResponseWriter, r *http.Request, project
 	return nil
 }
 
-// listed is one key of a listing: a secret, or a folder (its name ends
-// with a slash).
+// listed is one key of a recursive listing and its secret.
 type listed struct {
 	key    string
 	secret *coffer.Secret
@@ -206,48 +208,107 @@ func (h *Handler) list(w http.ResponseWriter, r *http.Request, project, p string
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	var items []listed
-	if scan {
-		items, err = h.scanFolder(ctx, project, folder)
-	} else {
-		items, err = h.browseFolder(ctx, project, folder)
-	}
-	if err != nil {
-		return err
-	}
-	slices.SortFunc(items, func(a, b listed) int { return strings.Compare(a.key, b.key) })
-	if after := q.Get("after"); after != "" {
-		items = items[sort.Search(len(items), func(i int) bool { return items[i].key > after }):]
-	}
 	out := listJSON{Keys: []string{}}
 	if detailed {
 		out.KeyInfo = map[string]metadataJSON{}
 	}
-	for _, it := range items {
-		if limit > 0 && len(out.Keys) == limit {
-			break
-		}
-		if it.secret != nil && (excludeDeleted || detailed) {
-			versions, err := h.allVersions(ctx, it.secret.ID)
-			if notFound(err) {
-				continue // deleted meanwhile
-			} else if err != nil {
-				return err
-			}
-			if excludeDeleted && h.currentDeleted(it.secret, versions) {
-				continue
+	// add lists one key, and reports whether the listing is full.
+	add := func(key string, s *coffer.Secret, versions []*coffer.Version) bool {
+		if s != nil && (excludeDeleted || detailed) {
+			if excludeDeleted && h.currentDeleted(s, versions) {
+				return false
 			}
 			if detailed {
-				out.KeyInfo[it.key] = toMetadata(it.secret, versions)
+				out.KeyInfo[key] = toMetadata(s, versions)
 			}
 		}
-		out.Keys = append(out.Keys, it.key)
+		out.Keys = append(out.Keys, key)
+		return limit > 0 && len(out.Keys) == limit
+	}
+	ctx := r.Context()
+	if scan {
+		err = h.scanList(ctx, project, folder, q.Get("after"), excludeDeleted || detailed, add)
+	} else {
+		remaining := func() int {
+			if limit == 0 {
+				return listPage
+			}
+			return min(listPage, limit-len(out.Keys))
+		}
+		err = h.folderList(ctx, project, folder, q.Get("after"), remaining, excludeDeleted || detailed, add)
+	}
+	if err != nil {
+		return err
 	}
 	if len(out.Keys) == 0 {
 		return coffer.NotFound("folder", folder)
 	}
 	writeEnvelope(w, r, http.StatusOK, mountKV, out)
+	return nil
+}
+
+// listPage is how many keys a listing asks the engine for at a time.
+const listPage = 1000
+
+// folderList passes the keys directly in a folder after after to add, in
+// order, with each secret and its versions when versions is set, until add
+// reports the listing full. It reads the folder a page at a time from
+// where the last page ended, each page of the size remaining returns (the
+// keys the listing still lacks), so that a listing with a limit costs the
+// keys it answers and the few that exclude_deleted leaves out, and stops
+// when the client leaves.
+func (h *Handler) folderList(ctx context.Context, project, folder, after string, remaining func() int, versions bool,
+	add func(key string, s *coffer.Secret, versions []*coffer.Version) bool) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err // the client has left
+		}
+		page, err := h.svc.ListKeys(ctx, coffer.KeyFilter{ProjectID: project, Folder: folder, After: after, Limit: remaining(), Versions: versions})
+		if err != nil {
+			return err
+		}
+		for _, k := range page {
+			if add(k.Key, k.Secret, k.Versions) {
+				return nil
+			}
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		after = page[len(page)-1].Key
+	}
+}
+
+// scanList passes every secret below a folder to add, keyed by its path
+// relative to the folder, in order of keys after after, with its versions
+// when versions is set, until add reports the listing full.
+func (h *Handler) scanList(ctx context.Context, project, folder, after string, versions bool,
+	add func(key string, s *coffer.Secret, versions []*coffer.Version) bool) error {
+	items, err := h.scanFolder(ctx, project, folder)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(items, func(a, b listed) int { return strings.Compare(a.key, b.key) })
+	if after != "" {
+		items = items[sort.Search(len(items), func(i int) bool { return items[i].key > after }):]
+	}
+	for _, it := range items {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var vs []*coffer.Version
+		if versions {
+			vs, err = h.allVersions(ctx, it.secret.ID)
+			if notFound(err) {
+				continue // deleted meanwhile
+			} else if err != nil {
+				return err
+			}
+		}
+		if add(it.key, it.secret, vs) {
+			return nil
+		}
+	}
 	return nil
 }
 
@@ -262,28 +323,6 @@ func (h *Handler) currentDeleted(s *coffer.Secret, versions []*coffer.Version) b
 	return false
 }
 
-// browseFolder returns the secrets and sub-folders directly in a folder.
-func (h *Handler) browseFolder(ctx context.Context, project, folder string) ([]listed, error) {
-	var out []listed
-	for offset := 0; ; {
-		page, total, err := h.svc.BrowseSecrets(ctx, coffer.BrowseFilter{ProjectID: project, Prefix: folder, Offset: offset})
-		if err != nil {
-			return nil, err
-		}
-		for _, it := range page {
-			if it.Secret == nil {
-				out = append(out, listed{key: it.Name + "/"})
-			} else {
-				out = append(out, listed{key: it.Name, secret: it.Secret})
-			}
-		}
-		offset += len(page)
-		if len(page) == 0 || offset >= total {
-			return out, nil
-		}
-	}
-}
-
 // scanFolder returns every secret below a folder, keyed by its path
 // relative to the folder.
 func (h *Handler) scanFolder(ctx context.Context, project, folder string) ([]listed, error) {
@@ -293,6 +332,9 @@ func (h *Handler) scanFolder(ctx context.Context, project, folder string) ([]lis
 	}
 	var out []listed
 	for offset := 0; ; {
+		if err := ctx.Err(); err != nil {
+			return nil, err // the client has left
+		}
 		page, total, err := h.svc.ListSecrets(ctx, coffer.SecretFilter{ProjectID: project, PathPrefix: folder, Offset: offset})
 		if err != nil {
 			return nil, err

@@ -556,6 +556,30 @@ func (t *tx) ListSecrets(ctx context.Context, q storage.SecretQuery) ([]*coffer.
 	return x.ListSecrets(ctx, q)
 }
 
+func (t *tx) ListFolderKeys(ctx context.Context, q storage.KeyQuery) ([]storage.FolderKey, error) {
+	x, err := t.db()
+	if err != nil {
+		return nil, err
+	}
+	return x.ListFolderKeys(ctx, q)
+}
+
+func (t *tx) BrowseFolder(ctx context.Context, q storage.BrowseQuery) ([]coffer.BrowseItem, int, error) {
+	x, err := t.db()
+	if err != nil {
+		return nil, 0, err
+	}
+	return x.BrowseFolder(ctx, q)
+}
+
+func (t *tx) ListSecretsVersions(ctx context.Context, secretIDs []string) ([]*storage.Version, error) {
+	x, err := t.db()
+	if err != nil {
+		return nil, err
+	}
+	return x.ListSecretsVersions(ctx, secretIDs)
+}
+
 func (t *tx) ListTags(ctx context.Context, projectID string, offset, limit int) ([]string, int, error) {
 	x, err := t.db()
 	if err != nil {

@@ -89,27 +89,22 @@ func (t *Tx) secretConditions(q storage.SecretQuery, args *[]any) string {
 		cond("s.name = ?", q.Name)
 	}
 	if q.Path != "" {
-		cond("s.path = ?", q.Path)
+		// On the folder index, which holds the state and the name order.
+		cond(folderKey+" = ?", keysOf(q.Path).own)
 	}
-	if q.PathPrefix != "" {
-		// The folder itself, and what lies below it: paths that start with
-		// folder+"/", which in byte order are those from folder+"/" up to,
-		// not including, folder+"0" ('0' follows '/'). A range keeps the
-		// condition on the (project_id, path, name) index.
-		folder := strings.TrimSuffix(q.PathPrefix, "/")
-		if folder == "" {
-			cond("s.path >= '/' AND s.path < '0'") // the root holds every path
-		} else {
-			cond("(s.path = ? OR (s.path >= ? AND s.path < ?))", folder, folder+"/", folder+"0")
-		}
+	if q.PathPrefix != "" && !isRoot(q.PathPrefix) {
+		// The folder itself and what lies below it: one range of the
+		// folder index (folder.go).
+		lo, hi := keyRange(q.PathPrefix)
+		cond(folderKey+" >= ? AND "+folderKey+" < ?", lo, hi)
 	}
 	if len(q.PathPrefixes) > 0 && !slices.ContainsFunc(q.PathPrefixes, isRoot) {
 		var alts []string
 		var altArgs []any
 		for _, p := range q.PathPrefixes {
-			folder := strings.TrimSuffix(p, "/")
-			alts = append(alts, "s.path = ? OR (s.path >= ? AND s.path < ?)")
-			altArgs = append(altArgs, folder, folder+"/", folder+"0")
+			lo, hi := keyRange(p)
+			alts = append(alts, "("+folderKey+" >= ? AND "+folderKey+" < ?)")
+			altArgs = append(altArgs, lo, hi)
 		}
 		cond("("+strings.Join(alts, " OR ")+")", altArgs...)
 	}
@@ -137,10 +132,16 @@ func (t *Tx) secretConditions(q storage.SecretQuery, args *[]any) string {
 }
 
 // inList returns the condition that column is one of values, adding its
-// arguments to args: one array where the driver binds arrays, so that the
+// arguments to args: an equality for one value, else one array where the driver binds arrays, so that the
 // query's text does not vary with the number of values, else one
 // placeholder each.
 func (t *Tx) inList(column string, values []string, args *[]any) string {
+	if len(values) == 1 {
+		// An equality, which the planners know to read an index in order
+		// by the columns that follow.
+		*args = append(*args, values[0])
+		return column + " = ?"
+	}
 	if t.s.d.Arrays {
 		*args = append(*args, values)
 		return column + " = ANY(?)"

@@ -1,9 +1,11 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/storage"
@@ -211,4 +213,31 @@ WHERE `+where+` ORDER BY `+order+page, args...)
 		return nil, 0, t.classify(err)
 	}
 	return vs, total, nil
+}
+
+// ListSecretsVersions returns the versions of several secrets without their
+// data, grouped by secret in the order of secretIDs, each secret's newest
+// first: one query for a page of a listing rather than one per secret.
+func (t *Tx) ListSecretsVersions(ctx context.Context, secretIDs []string) ([]*storage.Version, error) {
+	if len(secretIDs) == 0 {
+		return nil, nil
+	}
+	var args []any
+	rows, err := t.queryBuilt(ctx, `SELECT `+versionColumns+` `+versionFrom+`
+WHERE `+t.inList("v.secret_id", secretIDs, &args)+` ORDER BY v.secret_id, v.revision DESC`, args...)
+	if err != nil {
+		return nil, t.errorf("list versions of %d secrets: %w", len(secretIDs), t.classify(err))
+	}
+	vs, err := collect(rows, scanVersion)
+	if err != nil {
+		return nil, t.errorf("list versions of %d secrets: %w", len(secretIDs), t.classify(err))
+	}
+	rank := make(map[string]int, len(secretIDs))
+	for i, id := range secretIDs {
+		if _, ok := rank[id]; !ok {
+			rank[id] = i
+		}
+	}
+	slices.SortStableFunc(vs, func(a, b *storage.Version) int { return cmp.Compare(rank[a.SecretID], rank[b.SecretID]) })
+	return vs, nil
 }
