@@ -34,6 +34,14 @@ func TestAuditHangups(t *testing.T) {
 	req := fmt.Sprintf("POST /secret-manager/v1beta1/regions/fr-par/secrets/%s/versions HTTP/1.1\r\nHost: %s\r\n"+
 		"X-Auth-Token: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 		f.id, u.Host, f.n.Creds.SecretKey, len(body), body)
+	lastRevision := func() uint32 {
+		s, err := f.n.Engine.GetSecret(f.ctx, f.id)
+		if err != nil {
+			t.Error(err)
+			return 0
+		}
+		return s.LastRevision
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 8)
 	for i := range writes {
@@ -47,13 +55,17 @@ func TestAuditHangups(t *testing.T) {
 				t.Error(err)
 				return
 			}
+			before := lastRevision()
 			if _, err := c.Write([]byte(req)); err != nil {
 				t.Error(err)
 			}
 			if i%3 != 0 {
-				// Hang up at once, with a reset; or, a third of the
-				// time, after a moment, while the write may commit.
-				time.Sleep(time.Duration(i%10) * 3 * time.Millisecond)
+				// Hang up at once, with a reset, a third of the time;
+				// else once a write has committed (this one, often),
+				// which is when its record is being written.
+				for deadline := time.Now().Add(300 * time.Millisecond); lastRevision() == before && time.Now().Before(deadline); {
+					time.Sleep(100 * time.Microsecond)
+				}
 			}
 			_ = c.(*net.TCPConn).SetLinger(0)
 			_ = c.Close()
