@@ -36,7 +36,7 @@ type benchOut struct {
 }
 
 // quick are the flags of a short run: nothing is asserted of timings.
-var quick = []string{"--secrets", "20", "--concurrency", "4", "--duration", "300ms", "--warmup", "0"}
+var quick = []string{"--secrets", "20", "--concurrency", "4", "--duration", "10s", "--requests", "60", "--warmup", "0"}
 
 // vaultVersion reads a secret's current version through coffer's Vault
 // API, whichever dialect wrote it.
