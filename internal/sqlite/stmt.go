@@ -44,11 +44,33 @@ func (s stmts) close() error {
 	return errors.Join(errs...)
 }
 
+// stmtContext returns the context to run a statement of the transaction
+// with, or the error of ctx if it has ended.
+//
+// The driver interrupts a statement whose context ends, and SQLite rolls
+// back the whole transaction of an interrupted write. A batch's transaction
+// holds the writes of other callers: there a statement runs to its end
+// whatever its caller's ctx says, and ctx ends its caller's fn between
+// statements (at the next one), never in the middle of one.
+func (t *tx) stmtContext(ctx context.Context) (context.Context, error) {
+	if !t.shared {
+		return ctx, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
+}
+
 // The methods below make tx the sqlstore.Querier of its transaction.
 
 // QueryRow runs a query that returns at most one row, through its prepared
 // statement if it has one.
 func (t *tx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	ctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return errRow{err}
+	}
 	if st, ok := t.stmts[query]; ok {
 		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
@@ -57,8 +79,11 @@ func (t *tx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.R
 
 // Query runs a query, through its prepared statement if it has one.
 func (t *tx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	ctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var rows *sql.Rows
-	var err error
 	if st, ok := t.stmts[query]; ok {
 		rows, err = t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	} else {
@@ -73,8 +98,11 @@ func (t *tx) Query(ctx context.Context, query string, args ...any) (sqlstore.Row
 // Exec runs a statement, through its prepared statement if it has one, and
 // returns the number of rows it changed.
 func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	ctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var res sql.Result
-	var err error
 	if st, ok := t.stmts[query]; ok {
 		res, err = t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	} else {
@@ -85,6 +113,11 @@ func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error)
 	}
 	return res.RowsAffected()
 }
+
+// errRow is the row of a query that did not run.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 // sqlRows is *sql.Rows as sqlstore.Rows: its Close reports nothing, since
 // Err reports what reading the rows met.
