@@ -11,6 +11,13 @@
 // separate pool of read-only connections and, in WAL mode, never wait for the
 // writer.
 //
+// Since durable commits, an fsync each, are what a single writer spends its
+// time on, concurrent Updates share them: they queue, and one goroutine
+// runs them one after another, each in a savepoint, in one transaction
+// with one commit (group commit, batch.go). Rules do not change: each fn
+// runs alone and sees what those before it wrote, a failed fn leaves
+// nothing, and Update returns once its writes are durable.
+//
 // Commits are durable (synchronous=FULL) and foreign keys are enforced. Times
 // are stored as microseconds since the Unix epoch in UTC, structured values as
 // JSON text; the schema avoids what PostgreSQL could not mirror, so that both
