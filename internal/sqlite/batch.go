@@ -47,7 +47,10 @@ import (
 // A batch takes, in order, the calls queued when it starts and those that
 // arrive while it runs, up to Options.MaxBatch calls, and stops taking new
 // ones once it has run Options.MaxBatchTime: what waits then goes to the
-// next batch. A lone writer makes a batch of one.
+// next batch. A lone writer, one that finds no batch running and none
+// queued, runs its Update as a transaction of its own, in its goroutine,
+// without the committer: it pays no handoff between goroutines. Those that
+// arrive meanwhile queue for the next batch.
 //
 // UpdateRelaxed does not go through the committer: it is its own transaction
 // on the write connection, with its own synchronous setting, and waits for
@@ -56,7 +59,7 @@ import (
 // Defaults of Options.
 const (
 	DefaultMaxBatch     = 64
-	DefaultMaxBatchTime = 5 * time.Millisecond
+	DefaultMaxBatchTime = 10 * time.Millisecond
 )
 
 // Options tune a DB. The zero value gives the defaults.
@@ -121,6 +124,7 @@ type committer struct {
 
 	mu     sync.Mutex
 	queue  []*call
+	busy   bool // a batch or a lone Update has the write connection
 	closed bool
 
 	wake    chan struct{} // capacity 1: the queue changed, or closed
@@ -180,6 +184,12 @@ func (b *committer) update(ctx context.Context, fn func(storage.Tx) error) error
 		b.mu.Unlock()
 		return errClosed
 	}
+	if !b.busy && len(b.queue) == 0 {
+		b.busy = true
+		b.mu.Unlock()
+		defer b.idle()
+		return b.db.updateAlone(ctx, fn)
+	}
 	b.queue = append(b.queue, c)
 	b.mu.Unlock()
 	b.signal()
@@ -216,17 +226,39 @@ func (b *committer) update(ctx context.Context, fn func(storage.Tx) error) error
 	return <-c.done
 }
 
-// run runs batches while calls are queued, until close.
+// idle ends a lone Update, and wakes the goroutine if calls queued
+// meanwhile.
+func (b *committer) idle() {
+	b.mu.Lock()
+	b.busy = false
+	wake := len(b.queue) > 0 || b.closed
+	b.mu.Unlock()
+	if wake {
+		b.signal()
+	}
+}
+
+// run runs batches while calls are queued and no lone Update runs, until
+// close.
 func (b *committer) run() {
 	defer close(b.stopped)
 	for range b.wake {
-		for b.runBatch() {
-		}
-		b.mu.Lock()
-		done := b.closed && len(b.queue) == 0
-		b.mu.Unlock()
-		if done {
-			return
+		for {
+			b.mu.Lock()
+			if b.busy || len(b.queue) == 0 {
+				done := b.closed && !b.busy && len(b.queue) == 0
+				b.mu.Unlock()
+				if done {
+					return
+				}
+				break
+			}
+			b.busy = true
+			b.mu.Unlock()
+			b.runBatch()
+			b.mu.Lock()
+			b.busy = false
+			b.mu.Unlock()
 		}
 	}
 }
@@ -251,8 +283,8 @@ const (
 	rollbackToSQL = "ROLLBACK TO call"
 )
 
-// runBatch runs one batch, and reports whether the queue held a call.
-func (b *committer) runBatch() bool {
+// runBatch runs one batch of the queued calls.
+func (b *committer) runBatch() {
 	var (
 		t       *sql.Tx
 		start   time.Time
@@ -286,7 +318,7 @@ func (b *committer) runBatch() bool {
 			// A transaction that cannot take a savepoint is broken.
 			c.done <- fmt.Errorf("sqlite: savepoint: %w", classify(err))
 			b.abort(t, settled, err)
-			return true
+			return
 		}
 		b.db.updates.Add(1)
 		c.turn <- b.db.newTx(t, b.db.writeStmts, true, true)
@@ -294,7 +326,7 @@ func (b *committer) runBatch() bool {
 		if err == nil {
 			if rerr := b.exec(t, releaseSQL); rerr != nil {
 				b.abort(t, append(settled, c), rerr)
-				return true
+				return
 			}
 			settled = append(settled, c)
 			continue
@@ -309,15 +341,15 @@ func (b *committer) runBatch() bool {
 			// rolled back the whole transaction (SQLite does so for
 			// SQLITE_FULL, SQLITE_IOERR, SQLITE_NOMEM...).
 			b.abort(t, settled, rerr)
-			return true
+			return
 		}
 	}
 	if t == nil {
-		return n > 0
+		return
 	}
 	if len(settled) == 0 {
 		_ = t.Rollback() // every call failed: nothing to commit
-		return true
+		return
 	}
 	err := t.Commit()
 	if err != nil {
@@ -328,7 +360,6 @@ func (b *committer) runBatch() bool {
 	for _, c := range settled {
 		c.done <- err
 	}
-	return true
 }
 
 // exec runs one of the batch's own statements.
