@@ -43,7 +43,7 @@ func openStore(ctx context.Context, cfg Config) (store, error) {
 	// one, so that the caller's cleanup can tell there is nothing to close.
 	switch {
 	case cfg.Store == "":
-		db, err := sqlite.Open(filepath.Join(cfg.DataDir, DatabaseFile))
+		db, err := sqlite.OpenOptions(filepath.Join(cfg.DataDir, DatabaseFile), cfg.SQLite)
 		if err != nil {
 			return nil, err
 		}

@@ -20,14 +20,21 @@ func (t *tx) TouchVersions(ctx context.Context, accesses []storage.VersionAccess
 	if len(accesses) == 0 {
 		return nil
 	}
-	st, err := t.tx.PrepareContext(ctx, touchVersionSQL)
+	sctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: touch versions: %w", err)
+	}
+	st, err := t.tx.PrepareContext(sctx, touchVersionSQL)
 	if err != nil {
 		return fmt.Errorf("sqlite: touch versions: %w", classify(err))
 	}
 	defer st.Close()
 	for _, a := range accesses {
+		if _, err := t.stmtContext(ctx); err != nil {
+			return fmt.Errorf("sqlite: touch versions: %w", err)
+		}
 		at := a.At.UnixMicro()
-		if _, err := st.ExecContext(ctx, at, a.SecretID, int64(a.Revision), at); err != nil {
+		if _, err := st.ExecContext(sctx, at, a.SecretID, int64(a.Revision), at); err != nil {
 			return fmt.Errorf("sqlite: touch version %s/%d: %w", a.SecretID, a.Revision, classify(err))
 		}
 	}

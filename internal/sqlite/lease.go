@@ -38,8 +38,7 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Du
 		return 0, false, fmt.Errorf("sqlite: acquire lease %q: ttl %v is not positive", name, ttl)
 	}
 	err = db.Update(ctx, func(stx storage.Tx) error {
-		t := stx.(*tx)
-		err := t.tx.QueryRowContext(ctx, acquireLeaseSQL,
+		err := stx.(*tx).QueryRow(ctx, acquireLeaseSQL,
 			name, holder, time.Now().UnixMicro(), ttl.Microseconds()).Scan(&token)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil
@@ -60,7 +59,7 @@ func (db *DB) AcquireLease(ctx context.Context, name, holder string, ttl time.Du
 func (db *DB) ReleaseLease(ctx context.Context, name, holder string, token int64) error {
 	err := db.Update(ctx, func(stx storage.Tx) error {
 		now := time.Now().UnixMicro()
-		_, err := stx.(*tx).tx.ExecContext(ctx, `UPDATE leases SET expires_at = ?
+		_, err := stx.(*tx).Exec(ctx, `UPDATE leases SET expires_at = ?
 WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?`, now, name, holder, token, now)
 		return classify(err)
 	})
@@ -75,7 +74,7 @@ WHERE name = ? AND holder = ? AND token = ? AND expires_at > ?`, now, name, hold
 // any AcquireLease from starting the next term before it does.
 func (t *tx) CheckLease(ctx context.Context, name string, token int64) error {
 	var one int
-	err := t.tx.QueryRowContext(ctx, `SELECT 1 FROM leases WHERE name = ? AND token = ? AND expires_at > ?`,
+	err := t.QueryRow(ctx, `SELECT 1 FROM leases WHERE name = ? AND token = ? AND expires_at > ?`,
 		name, token, time.Now().UnixMicro()).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("sqlite: lease %q, token %d: %w", name, token, storage.ErrLeaseLost)

@@ -11,6 +11,13 @@
 // separate pool of read-only connections and, in WAL mode, never wait for the
 // writer.
 //
+// Since durable commits, an fsync each, are what a single writer spends its
+// time on, concurrent Updates share them: they queue, and one goroutine
+// runs them one after another, each in a savepoint, in one transaction
+// with one commit (group commit, batch.go). Rules do not change: each fn
+// runs alone and sees what those before it wrote, a failed fn leaves
+// nothing, and Update returns once its writes are durable.
+//
 // Commits are durable (synchronous=FULL) and foreign keys are enforced. Times
 // are stored as microseconds since the Unix epoch in UTC, structured values as
 // JSON text; the schema avoids what PostgreSQL could not mirror, so that both
@@ -32,6 +39,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/storage"
@@ -53,13 +61,20 @@ type DB struct {
 	writeStmts stmts
 	readStmts  stmts
 	records    *sqlstore.Store
-	path       string // absolute path of the database file
+	path       string     // absolute path of the database file
+	batch      *committer // nil when Options.Unbatched
+
+	updates, commits atomic.Uint64 // Stats
 }
 
 // Open opens the store at path, creating the file (mode 0600) and its
 // directory (mode 0700) if they do not exist, and applies the migrations
-// the file lacks.
-func Open(path string) (_ *DB, err error) {
+// the file lacks. It is OpenOptions with the default Options.
+func Open(path string) (*DB, error) { return OpenOptions(path, Options{}) }
+
+// OpenOptions is Open with options. The DB's committer, which runs the
+// batches of Update, runs until Close.
+func OpenOptions(path string, o Options) (_ *DB, err error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") {
 		return nil, fmt.Errorf("sqlite: open %q: want the path of a file", path)
 	}
@@ -91,11 +106,15 @@ func Open(path string) (_ *DB, err error) {
 	if db.read, err = openPool(ctx, abs, false); err != nil {
 		return nil, err
 	}
-	if db.writeStmts, err = prepare(ctx, db.write, db.records.HotReads(), db.records.HotWrites()); err != nil {
+	batchSQL := []string{savepointSQL, releaseSQL, rollbackToSQL}
+	if db.writeStmts, err = prepare(ctx, db.write, db.records.HotReads(), db.records.HotWrites(), batchSQL); err != nil {
 		return nil, err
 	}
 	if db.readStmts, err = prepare(ctx, db.read, db.records.HotReads()); err != nil {
 		return nil, err
+	}
+	if !o.Unbatched {
+		db.startCommitter(o)
 	}
 	return db, nil
 }
@@ -207,8 +226,12 @@ func checkPragmas(ctx context.Context, db *sql.DB, writer bool) error {
 	return nil
 }
 
-// Close closes both connection pools.
+// Close runs the Updates already queued, stops the committer and closes
+// both connection pools. An Update that Close overtakes fails.
 func (db *DB) Close() error {
+	if db.batch != nil {
+		db.batch.close()
+	}
 	// Let SQLite refresh the statistics its query planner uses, as it
 	// advises long-lived connections to do before they close. It only
 	// tunes performance, so a failure, or a writer busy past the
@@ -249,12 +272,23 @@ func (db *DB) View(ctx context.Context, fn func(storage.Tx) error) error {
 		return fmt.Errorf("sqlite: begin: %w", classify(err))
 	}
 	defer t.Rollback()
-	return fn(db.newTx(t, db.readStmts, false))
+	return fn(db.newTx(t, db.readStmts, false, false))
 }
 
 // Update runs fn in a write transaction on the write connection and commits
-// it if fn returns nil. It rolls back when fn fails or panics.
+// it if fn returns nil. It rolls back fn's writes when fn fails or panics.
+// Concurrent Updates share transactions and commits (batch.go): each fn
+// runs alone in a savepoint of the shared transaction, after the fns
+// queued before it.
 func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
+	if db.batch != nil {
+		return db.batch.update(ctx, fn)
+	}
+	return db.updateAlone(ctx, fn)
+}
+
+// updateAlone is Update in a transaction of its own (Options.Unbatched).
+func (db *DB) updateAlone(ctx context.Context, fn func(storage.Tx) error) error {
 	// BEGIN IMMEDIATE (the _txlock parameter) takes the write lock now, so a
 	// transaction never fails later for want of it.
 	t, err := db.write.BeginTx(ctx, nil)
@@ -267,13 +301,15 @@ func (db *DB) Update(ctx context.Context, fn func(storage.Tx) error) error {
 			t.Rollback()
 		}
 	}()
-	if err := fn(db.newTx(t, db.writeStmts, true)); err != nil {
+	db.updates.Add(1)
+	if err := fn(db.newTx(t, db.writeStmts, true, false)); err != nil {
 		return err
 	}
 	committed = true
 	if err := t.Commit(); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", classify(err))
 	}
+	db.commits.Add(1)
 	return nil
 }
 
@@ -312,7 +348,7 @@ func (db *DB) UpdateRelaxed(ctx context.Context, fn func(storage.Tx) error) erro
 			t.Rollback()
 		}
 	}()
-	if err := fn(db.newTx(t, db.writeStmts, true)); err != nil {
+	if err := fn(db.newTx(t, db.writeStmts, true, false)); err != nil {
 		return err
 	}
 	committed = true
@@ -353,14 +389,15 @@ type tx struct {
 	// its connection, so that one it runs again (a skip scan's step, a
 	// count per sub-folder) is parsed once. The transaction's end closes
 	// them.
-	local map[string]*sql.Stmt
+	local  map[string]*sql.Stmt
+	shared bool // a batch's transaction: see stmtContext
 }
 
 var _ storage.Tx = (*tx)(nil)
 
-// newTx returns the storage.Tx of t.
-func (db *DB) newTx(t *sql.Tx, s stmts, write bool) *tx {
-	x := &tx{tx: t, stmts: s}
+// newTx returns the storage.Tx of t; shared for a batch's transaction.
+func (db *DB) newTx(t *sql.Tx, s stmts, write, shared bool) *tx {
+	x := &tx{tx: t, stmts: s, shared: shared}
 	x.Tx = db.records.Tx(x, write)
 	return x
 }

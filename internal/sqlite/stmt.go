@@ -45,6 +45,24 @@ func (s stmts) close() error {
 	return errors.Join(errs...)
 }
 
+// stmtContext returns the context to run a statement of the transaction
+// with, or the error of ctx if it has ended.
+//
+// The driver interrupts a statement whose context ends, and SQLite rolls
+// back the whole transaction of an interrupted write. A batch's transaction
+// holds the writes of other callers: there a statement runs to its end
+// whatever its caller's ctx says, and ctx ends its caller's fn between
+// statements (at the next one), never in the middle of one.
+func (t *tx) stmtContext(ctx context.Context) (context.Context, error) {
+	if !t.shared {
+		return ctx, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return context.WithoutCancel(ctx), nil
+}
+
 // The methods below make tx the sqlstore.Querier of its transaction.
 
 // stmt returns the statement of query in the transaction: its pool's
@@ -70,6 +88,10 @@ func (t *tx) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 
 // QueryRow runs a query that returns at most one row.
 func (t *tx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	ctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return errRow{err}
+	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return errRow{err}
@@ -79,6 +101,10 @@ func (t *tx) QueryRow(ctx context.Context, query string, args ...any) sqlstore.R
 
 // Query runs a query.
 func (t *tx) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	ctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return nil, err
+	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -92,6 +118,10 @@ func (t *tx) Query(ctx context.Context, query string, args ...any) (sqlstore.Row
 
 // Exec runs a statement and returns the number of rows it changed.
 func (t *tx) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	ctx, err := t.stmtContext(ctx)
+	if err != nil {
+		return 0, err
+	}
 	st, err := t.stmt(ctx, query)
 	if err != nil {
 		return 0, err
