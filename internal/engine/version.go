@@ -253,6 +253,27 @@ func (e *Engine) prune(ctx context.Context, tx storage.Tx, s *coffer.Secret, p *
 	if excess <= 0 {
 		return nil
 	}
+	// Revisions are assigned without gaps and only pruning deletes them,
+	// oldest first: the oldest versions are those from OldestRevision on.
+	// Delete them by number, and list them only if one is missing.
+	first := s.OldestRevision
+	if first == 0 {
+		first = 1
+	}
+	for rev := first; excess > 0; rev++ {
+		err := tx.DeleteVersion(ctx, s.ID, rev)
+		if errors.Is(err, storage.ErrNotFound) {
+			break
+		} else if err != nil {
+			return err
+		}
+		s.VersionCount--
+		s.OldestRevision = rev + 1
+		excess--
+	}
+	if excess <= 0 {
+		return nil
+	}
 	old, _, err := tx.ListVersions(ctx, s.ID, coffer.VersionFilter{Limit: excess})
 	if err != nil {
 		return err

@@ -120,11 +120,13 @@ func (t *Tx) PutPendingAudit(ctx context.Context, p *storage.PendingAudit) error
 	return nil
 }
 
+const takePendingAuditSQL = `DELETE FROM audit_pending WHERE request_id = ?
+RETURNING request_id, created_at, data`
+
 // TakePendingAudit deletes the record of a request and returns it.
 // Returns ErrNotFound.
 func (t *Tx) TakePendingAudit(ctx context.Context, requestID string) (*storage.PendingAudit, error) {
-	p, err := scanPendingAudit(t.queryRow(ctx, `DELETE FROM audit_pending WHERE request_id = ?
-RETURNING request_id, created_at, data`, requestID))
+	p, err := scanPendingAudit(t.queryRow(ctx, takePendingAuditSQL, requestID))
 	if err != nil {
 		return nil, t.errorf("take pending audit record %s: %w", requestID, t.classify(err))
 	}

@@ -30,7 +30,10 @@ func (s *Store) HotWrites() []string {
 		deleteSecretTagsSQL,
 		createVersionSQL,
 		updateVersionSQL,
+		deleteVersionSQL,
 		appendAuditBlockSQL,
+		putPendingAuditSQL,
+		takePendingAuditSQL,
 	)
 }
 

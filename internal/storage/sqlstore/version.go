@@ -153,10 +153,11 @@ func (t *Tx) UpdateVersion(ctx context.Context, v *storage.Version) error {
 	return nil
 }
 
+const deleteVersionSQL = `DELETE FROM versions WHERE secret_id = ? AND revision = ?`
+
 // DeleteVersion removes a version. Returns ErrNotFound.
 func (t *Tx) DeleteVersion(ctx context.Context, secretID string, revision uint32) error {
-	n, err := t.exec(ctx,
-		`DELETE FROM versions WHERE secret_id = ? AND revision = ?`, secretID, int64(revision))
+	n, err := t.exec(ctx, deleteVersionSQL, secretID, int64(revision))
 	if err == nil {
 		err = mustAffect(n, "version")
 	}
