@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -221,4 +222,37 @@ func waitFor(t *testing.T, cond func() bool) {
 		}
 	}
 	t.Fatal("condition not met within 5 s")
+}
+
+// TestRelaxedCommitsAreSpaced checks that, in the window mode, records
+// written under load share commits: relaxed commits are quick, and the
+// writer spaces them (Config.CommitSpacing) so that batches grow with the
+// load instead of staying one record each.
+func TestRelaxedCommitsAreSpaced(t *testing.T) {
+	s := openStore(t)
+	w := audit.NewWriter(audit.Config{Store: s, CommitSpacing: 5 * time.Millisecond})
+	if err := w.Open(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	const writers, each = 20, 10
+	var wg sync.WaitGroup
+	for i := range writers {
+		wg.Go(func() {
+			for j := range each {
+				if err := w.Write(t.Context(), newRecord(i*each+j)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	st := w.Stats()
+	t.Logf("%d records in %d commits", st.Records, st.Commits)
+	if st.Records != writers*each || st.Commits*10 > st.Records {
+		t.Errorf("%d records in %d commits: want several records a commit", st.Records, st.Commits)
+	}
+	if v := verify(t, s); !v.OK || v.Records != writers*each {
+		t.Fatalf("verify: %+v", v)
+	}
 }

@@ -29,6 +29,10 @@ const (
 	// DefaultFlushWindow bounds how long a committed record may wait for
 	// the disk (see Config.Strict).
 	DefaultFlushWindow = 10 * time.Millisecond
+	// DefaultCommitSpacing: see Config.CommitSpacing. At most 2,000
+	// relaxed commits a second; a read waits at most this long for its
+	// batch, and only under load.
+	DefaultCommitSpacing = 500 * time.Microsecond
 	// DefaultSweepAge is how old a pending record must be before a sweep
 	// takes it as orphaned: longer than a request can last (the server's
 	// write timeout is 30 s), so that a request under way, on this node
@@ -59,6 +63,10 @@ type Config struct {
 	// commits with a pending copy of its record (see pending.go).
 	Strict      bool
 	FlushWindow time.Duration
+	// CommitSpacing bounds, in relaxed mode, how often batches commit
+	// under load (DefaultCommitSpacing): a batch that follows a commit by
+	// less waits for the records arriving meanwhile.
+	CommitSpacing time.Duration
 	// SweepAge and SweepInterval: see DefaultSweepAge. SweepAllAtOpen
 	// sweeps every pending record at Open, whatever its age: for a store
 	// that no other process writes while this one runs (SQLite), every
@@ -88,6 +96,8 @@ type Writer struct {
 
 	// relaxed is the store's relaxed commit, nil in strict mode.
 	relaxed storage.Relaxed
+	// lastCommit is when the run loop last began a commit (its own).
+	lastCommit time.Time
 	// dirty wakes the flusher after a relaxed commit.
 	dirty chan struct{}
 	// failure is the error of the last flush, until one succeeds: Write
@@ -131,6 +141,9 @@ func NewWriter(cfg Config) *Writer {
 	}
 	if cfg.FlushWindow <= 0 {
 		cfg.FlushWindow = DefaultFlushWindow
+	}
+	if cfg.CommitSpacing <= 0 {
+		cfg.CommitSpacing = DefaultCommitSpacing
 	}
 	if cfg.SweepAge <= 0 {
 		cfg.SweepAge = DefaultSweepAge
@@ -279,6 +292,31 @@ func (w *Writer) run(queue <-chan *pending, done chan<- struct{}) {
 		if waiting {
 			timer.Stop()
 		}
+		// A relaxed commit is quick, so batches would stay as small as
+		// what arrives during one, and each commit costs the same CPU
+		// whatever it holds. Under load (the last commit was less than
+		// CommitSpacing ago), gather what arrives until the spacing has
+		// passed: the commit rate is bounded, batches grow with the load,
+		// and a lone request never waits.
+		if w.relaxed != nil && !w.lastCommit.IsZero() {
+			if wait := w.cfg.CommitSpacing - time.Since(w.lastCommit); wait > 0 && len(batch) < w.cfg.MaxBatch {
+				timer.Reset(wait)
+			gather:
+				for len(batch) < w.cfg.MaxBatch {
+					select {
+					case q, ok := <-queue:
+						if !ok {
+							break gather
+						}
+						batch = append(batch, q)
+					case <-timer.C:
+						break gather
+					}
+				}
+				timer.Stop()
+			}
+		}
+		w.lastCommit = time.Now()
 		err := w.commit(batch)
 		for _, q := range batch {
 			q.err <- err
