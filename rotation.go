@@ -33,7 +33,23 @@ type RotationJob struct {
 	State     RotationJobState
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// Action is what opened the job: JobActionExecute, JobActionRetry or
+	// JobActionAuto.
+	Action string
+	// Deadline is when the scheduler fails the job if it is still open.
+	Deadline time.Time
+	// Error says why a failed job failed, when coffer failed it (its
+	// trigger could not be delivered, its deadline passed); empty when the
+	// rotation function failed it.
+	Error string
 }
+
+// What opened a rotation job, as its trigger's payload names it.
+const (
+	JobActionExecute = "execute"
+	JobActionRetry   = "retry"
+	JobActionAuto    = "auto"
+)
 
 // RotationTicket is a job just opened, with its token, handed out once.
 type RotationTicket struct {
@@ -44,6 +60,56 @@ type RotationTicket struct {
 // String describes the ticket without its token.
 func (t *RotationTicket) String() string {
 	return "RotationTicket{JobID: " + t.JobID + ", Token: " + Redacted + "}"
+}
+
+// Trigger is a webhook that a project's rotation jobs fire: coffer POSTs
+// {secretId, jobToken, action} to URL, signed with the trigger's signing
+// secret, which is shown once, when the trigger is created.
+type Trigger struct {
+	ID        string
+	ProjectID string
+	Name      string
+	URL       string
+	CreatedAt time.Time
+	// Secrets are the secrets linked to the trigger; filled by the
+	// listings only.
+	Secrets []string
+}
+
+// TriggerCreate is what creating a trigger takes.
+type TriggerCreate struct {
+	ProjectID string
+	Name      string
+	URL       string
+}
+
+// NewTrigger is a trigger just created, with its signing secret.
+type NewTrigger struct {
+	*Trigger
+	SigningSecret string
+}
+
+// String describes the trigger without its signing secret.
+func (t *NewTrigger) String() string {
+	return "NewTrigger{ID: " + t.ID + ", SigningSecret: " + Redacted + "}"
+}
+
+// TriggerService manages triggers. Creating and deleting one needs the
+// RotationManager permission set on its project (or an admin): a trigger
+// makes the server send requests to a URL of the caller's choice.
+type TriggerService interface {
+	// CreateTrigger returns EINVALID (name, URL, a refused address),
+	// ENOTFOUND, EFORBIDDEN, ECONFLICT (a taken name).
+	CreateTrigger(ctx context.Context, in TriggerCreate) (*NewTrigger, error)
+	// ListTriggers lists the triggers of a project, or of every project
+	// the caller may see when projectID is empty, with their linked
+	// secrets. Returns ENOTFOUND, EFORBIDDEN.
+	ListTriggers(ctx context.Context, projectID string) ([]*Trigger, error)
+	// GetTrigger returns ENOTFOUND, EFORBIDDEN.
+	GetTrigger(ctx context.Context, id string) (*Trigger, error)
+	// DeleteTrigger returns ENOTFOUND, EFORBIDDEN, EPRECONDITION (a
+	// secret still uses it).
+	DeleteTrigger(ctx context.Context, id string) error
 }
 
 // RandomOptions are the options of a generated random string (NAVER's
