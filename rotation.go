@@ -51,10 +51,14 @@ const (
 	JobActionAuto    = "auto"
 )
 
-// RotationTicket is a job just opened, with its token, handed out once.
+// RotationTicket is a job just opened, with its token, handed out once:
+// to the caller when the secret links no trigger, else only to the
+// trigger, and Token is empty.
 type RotationTicket struct {
 	JobID string
 	Token string
+	// Fired is set when the job fires the secret's trigger.
+	Fired bool
 }
 
 // String describes the ticket without its token.
@@ -110,6 +114,37 @@ type TriggerService interface {
 	// DeleteTrigger returns ENOTFOUND, EFORBIDDEN, EPRECONDITION (a
 	// secret still uses it).
 	DeleteTrigger(ctx context.Context, id string) error
+}
+
+// Automatic rotation periods, in days (NAVER's bounds and default).
+const (
+	MinRotationDays     = 1
+	MaxRotationDays     = 730
+	DefaultRotationDays = 90
+)
+
+// AutoRotationService links triggers to secrets and schedules their
+// rotation. Every method acts for the caller in ctx, who needs the right to
+// write the secret; a trigger must belong to the secret's project.
+type AutoRotationService interface {
+	// EnableAutoRotation turns automatic rotation on every days days (0:
+	// the period set before, else DefaultRotationDays), firing triggerID
+	// ("" keeps the linked trigger, which must exist). The next rotation
+	// is a period from now. Returns EINVALID, ENOTFOUND, EFORBIDDEN,
+	// EPRECONDITION (no trigger, a secret not enabled).
+	EnableAutoRotation(ctx context.Context, secretID string, days int, triggerID string) (*Secret, error)
+	// DisableAutoRotation turns it off. Returns ENOTFOUND, EFORBIDDEN.
+	DisableAutoRotation(ctx context.Context, secretID string) (*Secret, error)
+	// SetRotationPeriod changes the period; with automatic rotation on,
+	// the next rotation is a period after the last one (or from now when
+	// none ran). Returns EINVALID, ENOTFOUND, EFORBIDDEN.
+	SetRotationPeriod(ctx context.Context, secretID string, days int) (*Secret, error)
+	// LinkTrigger links a trigger. Returns EINVALID, ENOTFOUND,
+	// EFORBIDDEN.
+	LinkTrigger(ctx context.Context, secretID, triggerID string) (*Secret, error)
+	// UnlinkTrigger unlinks the trigger. Returns ENOTFOUND, EFORBIDDEN,
+	// EPRECONDITION (automatic rotation is on).
+	UnlinkTrigger(ctx context.Context, secretID string) error
 }
 
 // RandomOptions are the options of a generated random string (NAVER's

@@ -155,10 +155,3 @@ func (h *Handler) listKeys(w http.ResponseWriter, _ *http.Request) error {
 		KeyList []keyItem `json:"keyList"`
 	}{[]keyItem{{KeyID: 0, KeyName: defaultKeyName}}})
 }
-
-// listTriggers serves GET /triggers.
-func (h *Handler) listTriggers(w http.ResponseWriter, _ *http.Request) error {
-	return writeData(w, struct {
-		TriggerList []any `json:"triggerList"`
-	}{[]any{}})
-}
