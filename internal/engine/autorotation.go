@@ -165,7 +165,7 @@ func (e *Engine) RunDueRotations(ctx context.Context, f Fence) (int, error) {
 					if j.Deadline.IsZero() || now.Before(j.Deadline) {
 						return nil
 					}
-					if rec, err = e.rotationRecord(ctx, tx, SystemPrincipal, s, "deadline", j.ID); err != nil {
+					if rec, err = e.rotationRecord(ctx, tx, SystemPrincipal, s, "deadline", j.ID, "rotation_deadline"); err != nil {
 						return err
 					}
 					e.closeJob(s, coffer.JobFailed)
@@ -191,7 +191,7 @@ func (e *Engine) RunDueRotations(ctx context.Context, f Fence) (int, error) {
 					}
 					jobID = t.JobID
 				}
-				if rec, err = e.rotationRecord(ctx, tx, SystemPrincipal, s, step, jobID); err != nil {
+				if rec, err = e.rotationRecord(ctx, tx, SystemPrincipal, s, step, jobID, ""); err != nil {
 					return err
 				}
 				s.UpdatedAt = now

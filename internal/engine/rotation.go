@@ -82,7 +82,7 @@ func (e *Engine) startJob(ctx context.Context, secretID, action string) (*coffer
 			return err
 		}
 		c, _ := caller(ctx)
-		rec, err = e.rotationRecord(ctx, tx, c.Principal.ID, s, action, t.JobID)
+		rec, err = e.rotationRecord(ctx, tx, c.Principal.ID, s, action, t.JobID, "")
 		return err
 	})
 	if err != nil {
@@ -130,7 +130,7 @@ func (e *Engine) CancelRotation(ctx context.Context, secretID string) error {
 			return coffer.Precondition(coffer.PreconditionSecretStatus, "secret", s.ID, "no rotation job is running")
 		}
 		c, _ := caller(ctx)
-		if rec, err = e.rotationRecord(ctx, tx, c.Principal.ID, s, "cancel", s.Rotation.Job.ID); err != nil {
+		if rec, err = e.rotationRecord(ctx, tx, c.Principal.ID, s, "cancel", s.Rotation.Job.ID, ""); err != nil {
 			return err
 		}
 		e.closeJob(s, coffer.JobCancelled)
@@ -204,7 +204,7 @@ func (e *Engine) jobStep(ctx context.Context, secretID, token, step string, fn f
 		if !j.State.Open() {
 			return coffer.Precondition("rotation_job_"+string(j.State), "rotation_job", j.ID, "the rotation job is "+string(j.State))
 		}
-		if rec, err = e.rotationRecord(ctx, tx, c.Principal.ID, s, step, j.ID); err != nil {
+		if rec, err = e.rotationRecord(ctx, tx, c.Principal.ID, s, step, j.ID, ""); err != nil {
 			return err
 		}
 		if err := fn(tx, c, s, j); err != nil {

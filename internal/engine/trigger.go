@@ -280,7 +280,7 @@ func (e *Engine) fire(d *delivery) {
 		e.log.Warn("rotation trigger not delivered", "secret_id", d.secretID, "job_id", d.jobID, "err", err)
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(e.bgCtx), 30*time.Second)
 		defer cancel()
-		if err := e.failJob(ctx, Fence{}, d.secretID, d.jobID, "delivery-failed", err.Error(), false); err != nil {
+		if err := e.failJob(ctx, Fence{}, d.secretID, d.jobID, "delivery-failed", "trigger_delivery_failed", err.Error(), false); err != nil {
 			e.log.Error("fail rotation job", "secret_id", d.secretID, "job_id", d.jobID, "err", err)
 		}
 	}()
@@ -288,7 +288,8 @@ func (e *Engine) fire(d *delivery) {
 
 // failJob fails, as the system, the job jobID of a secret if it is still
 // open: when started is false, only if the receiver has not started it.
-func (e *Engine) failJob(ctx context.Context, f Fence, secretID, jobID, step, reason string, started bool) error {
+// The record names the failure by code.
+func (e *Engine) failJob(ctx context.Context, f Fence, secretID, jobID, step, code, reason string, started bool) error {
 	var rec *coffer.AuditRecord
 	err := e.fenced(ctx, f, func(tx storage.Tx) error {
 		rec = nil
@@ -303,7 +304,7 @@ func (e *Engine) failJob(ctx context.Context, f Fence, secretID, jobID, step, re
 		if !started && j.State != coffer.JobCreated {
 			return nil
 		}
-		if rec, err = e.rotationRecord(ctx, tx, SystemPrincipal, s, step, j.ID); err != nil {
+		if rec, err = e.rotationRecord(ctx, tx, SystemPrincipal, s, step, j.ID, code); err != nil {
 			return err
 		}
 		e.closeJob(s, coffer.JobFailed)
@@ -325,8 +326,9 @@ func (e *Engine) failJob(ctx context.Context, f Fence, secretID, jobID, step, re
 
 // rotationRecord stages in tx the audit record of a step of a rotation
 // job: the principal that took it, the secret, and the job's id, never its
-// token. writeJobRecord writes it once tx committed.
-func (e *Engine) rotationRecord(ctx context.Context, tx storage.Tx, principalID string, s *coffer.Secret, step, jobID string) (*coffer.AuditRecord, error) {
+// token; a step that failed the job has errCode. writeJobRecord writes it
+// once tx committed.
+func (e *Engine) rotationRecord(ctx context.Context, tx storage.Tx, principalID string, s *coffer.Secret, step, jobID, errCode string) (*coffer.AuditRecord, error) {
 	if e.audit == nil {
 		return &coffer.AuditRecord{}, nil
 	}
@@ -342,6 +344,9 @@ func (e *Engine) rotationRecord(ctx context.Context, tx storage.Tx, principalID 
 		Time: e.Now(), OrganizationID: org, PrincipalID: principalID, ProjectID: s.ProjectID,
 		Dialect: "rotation", Action: action, SecretID: s.ID, Path: s.FullPath(),
 		Outcome: coffer.AuditOK, Status: 200, RequestID: coffer.NewRequestID(),
+	}
+	if errCode != "" {
+		rec.Outcome, rec.Status, rec.ErrorCode = coffer.AuditError, 502, errCode
 	}
 	if err := audit.PutPending(ctx, tx, rec, rec.Time); err != nil {
 		return nil, err
