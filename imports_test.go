@@ -40,9 +40,11 @@ var layers = map[string][]string{
 	"internal/server":              {"", "internal/adminapi", "internal/ncloud", "internal/okms", "internal/scaleway", "internal/vaultkv"},
 	"internal/scheduler":           {},
 	"internal/webhook":             {},
-	"internal/secretref":           {""},
-	"internal/ca":                  {},
-	"internal/cluster":             {},
+	// A user's program: the standard library only.
+	"examples/rotation-webhook": {},
+	"internal/secretref":        {""},
+	"internal/ca":               {},
+	"internal/cluster":          {},
 	// The assembly: a node wires every layer; nodetest starts nodes for
 	// tests; the command runs a node or talks to one over HTTP.
 	"internal/node": {"", "internal/adminapi", "internal/audit", "internal/engine", "internal/keyring", "internal/postgres",
