@@ -34,6 +34,7 @@ type Service interface {
 	coffer.AutoRotationService
 	coffer.TriggerService
 	coffer.SecretLogService
+	coffer.ProtectionKeyService
 }
 
 // Config configures the dialect.
@@ -98,6 +99,7 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.Handle("PUT /secrets/{id}/values/{stage}", h.wrap(h.writeStage))
 	mux.Handle("GET /secrets/{id}/{stage}", h.wrap(h.readStage))
 	mux.Handle("PUT /secrets/{id}/memo", h.wrap(h.updateMemo))
+	mux.Handle("PUT /secrets/{id}/protection-key", h.wrap(h.changeProtectionKey))
 	mux.Handle("POST /secrets/{id}/enable", h.wrap(h.move(h.svc.EnableSecret)))
 	mux.Handle("POST /secrets/{id}/disable", h.wrap(h.move(h.svc.DisableSecret)))
 	mux.Handle("POST /secrets/{id}/request-deletion", h.wrap(h.move(h.svc.RequestSecretDeletion)))
