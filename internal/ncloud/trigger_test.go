@@ -509,3 +509,56 @@ func TestAutoRotation(t *testing.T) {
 		t.Errorf("%d deliveries, want 3", rc.got.Load())
 	}
 }
+
+// TestTriggerIsolation: a key limited to one project neither sees nor
+// uses another project's triggers.
+func TestTriggerIsolation(t *testing.T) {
+	n, c, _, _, trigA := triggerNode(t, "complete")
+	ctx := adminContext(t, n)
+	pb, err := n.Engine.CreateProject(ctx, "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := n.Engine.CreatePrincipal(ctx, coffer.PrincipalCreate{Kind: coffer.PrincipalApplication, Name: "b-rotator"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Engine.CreatePolicy(ctx, coffer.PolicyCreate{PrincipalID: p.ID, ProjectID: pb.ID,
+		PermissionSets: []coffer.PermissionSet{coffer.SecretManagerFullAccess, coffer.RotationManager}}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := n.Engine.CreateAPIKey(ctx, coffer.APIKeyCreate{PrincipalID: p.ID, DefaultProjectID: pb.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bctx := coffer.NewContextWithCaller(t.Context(), mustCaller(t, n, k.SecretKey))
+	trB, err := n.Engine.CreateTrigger(bctx, coffer.TriggerCreate{ProjectID: pb.ID, Name: "b", URL: "http://127.0.0.1:1/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Engine.CreateTrigger(bctx, coffer.TriggerCreate{ProjectID: n.Creds.ProjectID, Name: "x", URL: "http://127.0.0.1:1/"}); coffer.ErrorCode(err) != coffer.ENOTFOUND {
+		t.Errorf("create a trigger in another project: %v", err)
+	}
+	if _, err := n.Engine.GetTrigger(bctx, trigA); coffer.ErrorCode(err) != coffer.ENOTFOUND {
+		t.Errorf("get another project's trigger: %v", err)
+	}
+	if err := n.Engine.DeleteTrigger(bctx, trigA); coffer.ErrorCode(err) != coffer.ENOTFOUND {
+		t.Errorf("delete another project's trigger: %v", err)
+	}
+	kc := newClient(t, n, c.clock, k.AccessKey, k.SecretKey)
+	var l struct {
+		TriggerList []struct {
+			ID string `json:"id"`
+		} `json:"triggerList"`
+	}
+	kc.ok(http.MethodGet, "/api/v1/triggers", "", &l)
+	if len(l.TriggerList) != 1 || l.TriggerList[0].ID != trB.ID {
+		t.Errorf("GET /triggers of project b: %+v", l)
+	}
+	// A trigger links only to a secret of its own project.
+	id := kc.create("bsecret", `{"password":"x"}`, "password").SecretID
+	kc.fail(http.StatusNotFound, "NOT_FOUND", http.MethodPut, "/api/v1/secrets/"+id+"/triggers", `{"triggerId":"`+trigA+`"}`)
+	idA := c.create("asecret", `{"password":"x"}`, "password").SecretID
+	c.fail(http.StatusNotFound, "NOT_FOUND", http.MethodPut, "/api/v1/secrets/"+idA+"/triggers", `{"triggerId":"`+trB.ID+`"}`)
+	kc.fail(http.StatusNotFound, "NOT_FOUND", http.MethodGet, "/api/v1/secrets/"+idA+"/logs", "")
+}
