@@ -63,7 +63,8 @@ var ErrSignature = errors.New("webhook: bad signature")
 // signature must match and the timestamp be within tolerance of now.
 func Verify(secret []byte, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
 	ts, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil {
+	if err != nil || strconv.FormatInt(ts, 10) != timestamp {
+		// Only the form Sign signed ("+1", "01" are other strings).
 		return ErrSignature
 	}
 	if d := now.Sub(time.Unix(ts, 0)); d > tolerance || d < -tolerance {

@@ -43,6 +43,7 @@ func TestVerify(t *testing.T) {
 		"stale":           ok(vectorSecret, "1700000000", vectorSignature, vectorBody, now.Add(5*time.Minute)),
 		"future":          ok(vectorSecret, "1700000000", vectorSignature, vectorBody, now.Add(-7*time.Minute)),
 		"no prefix":       ok(vectorSecret, "1700000000", vectorSignature[3:], vectorBody, now),
+		"plus sign":       ok(vectorSecret, "+1700000000", vectorSignature, vectorBody, now),
 	} {
 		if !errors.Is(err, webhook.ErrSignature) {
 			t.Errorf("%s: %v, want ErrSignature", name, err)
