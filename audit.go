@@ -124,6 +124,31 @@ type AuditPage struct {
 	Next    int64
 }
 
+// SecretLogQuery selects the audit records of one secret (NAVER's secret
+// logs). Zero fields do not filter.
+type SecretLogQuery struct {
+	// From and To bound the records' time: From <= Time < To.
+	From, To time.Time
+	// Keyword keeps the records whose action, principal, dialect, outcome
+	// or error code contains it (case-insensitive).
+	Keyword string
+	// Offset and Limit page the matching records, newest first; Limit 0
+	// means 100.
+	Offset, Limit int
+}
+
+// SecretLogService reads the audit trail of one secret.
+type SecretLogService interface {
+	// SecretLogs returns a page of a secret's records, newest first, and
+	// how many match (counted among the newest MaxSecretLogs). The caller
+	// needs the right to read the secret's metadata. Returns ENOTFOUND,
+	// EFORBIDDEN, EINVALID.
+	SecretLogs(ctx context.Context, secretID string, q SecretLogQuery) ([]*AuditRecord, int, error)
+}
+
+// MaxSecretLogs bounds the records SecretLogs searches.
+const MaxSecretLogs = 10000
+
 // AuditVerification is the result of checking the audit chain.
 type AuditVerification struct {
 	// Records is how many records were checked.

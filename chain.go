@@ -120,3 +120,13 @@ type SecretStatusService interface {
 // PreconditionSecretStatus qualifies an EPRECONDITION error about a move
 // between secret states that the secret's state does not allow.
 const PreconditionSecretStatus = "secret_status"
+
+// ProtectionKeyService changes the protection key of a secret.
+type ProtectionKeyService interface {
+	// ChangeProtectionKey re-seals every version of a secret under keyID
+	// ("" is the project's default key) in one transaction, and seals the
+	// versions to come under it. Returns EINVALID, ENOTFOUND (the secret,
+	// or a key not of its project), EFORBIDDEN, EPRECONDITION (deletion
+	// scheduled).
+	ChangeProtectionKey(ctx context.Context, secretID, keyID string) (*Secret, error)
+}

@@ -30,12 +30,16 @@ const (
 	AuditReader PermissionSet = "AuditReader"
 	// KeyManager manages client certificates and protection keys.
 	KeyManager PermissionSet = "KeyManager"
+	// RotationManager creates and deletes rotation triggers: webhooks that
+	// the server calls, which is why no other set grants it.
+	RotationManager PermissionSet = "RotationManager"
 )
 
 // PermissionSets lists every permission set.
 var PermissionSets = []PermissionSet{
 	SecretManagerFullAccess, SecretManagerReadOnly, SecretManagerSecretAccess,
 	SecretManagerSecretCreate, SecretManagerSecretDelete, IAMManager, AuditReader, KeyManager,
+	RotationManager,
 }
 
 // Valid reports whether s is a known permission set.

@@ -77,6 +77,23 @@ type RotationPolicy struct {
 	LastRunAt *time.Time
 	// Job is the latest rotation job, open or not.
 	Job *RotationJob
+	// TriggerID is the trigger (webhook) a job of this secret fires; empty
+	// when none is linked.
+	TriggerID string
+}
+
+// RotateAt returns when the scheduler must next look at the secret: the
+// open job's deadline, else the next automatic rotation; nil for neither.
+func (p *RotationPolicy) RotateAt() *time.Time {
+	switch {
+	case p == nil:
+		return nil
+	case p.Job != nil && p.Job.State.Open() && !p.Job.Deadline.IsZero():
+		return &p.Job.Deadline
+	case p.Enabled && p.NextRunAt != nil:
+		return p.NextRunAt
+	}
+	return nil
 }
 
 // Stages are labels on versions held by the secret.

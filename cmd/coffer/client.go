@@ -78,6 +78,10 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		return group("cert", certUsage, args[1:], map[string]cmdFunc{
 			"issue": cmdCertIssue, "revoke": cmdCertRevoke, "ca": cmdCertCA,
 		})
+	case "trigger":
+		return group("trigger", triggerUsage, args[1:], map[string]cmdFunc{
+			"create": cmdTriggerCreate, "list": cmdTriggerList, "delete": cmdTriggerDelete,
+		})
 	case "secret":
 		return group("secret", secretUsage, args[1:], map[string]cmdFunc{
 			"create": cmdSecretCreate, "list": cmdSecretList, "get": cmdSecretGet,

@@ -23,7 +23,8 @@ Groups and commands:
 
 Permission sets: SecretManagerFullAccess, SecretManagerReadOnly (metadata,
 never values), SecretManagerSecretAccess (values), SecretManagerSecretCreate,
-SecretManagerSecretDelete, IAMManager, AuditReader, KeyManager.
+SecretManagerSecretDelete, IAMManager, AuditReader, KeyManager,
+RotationManager.
 
 These commands need an admin key, or IAMManager on all projects. Only an
 admin may create an admin principal. Admins of the system organization (the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/coffer-dev/coffer/internal/engine"
 	"github.com/coffer-dev/coffer/internal/node"
+	"github.com/coffer-dev/coffer/internal/webhook"
 )
 
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
@@ -32,7 +33,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		maxBody     = fs.Int64("max-body-size", 1<<20, "largest request body in bytes")
 		maxValue    = fs.Int("max-value-size", 64<<10, "largest secret value in bytes")
 		maxSecrets  = fs.Int("max-secrets-per-project", 0, "most secrets a project may hold (0: no limit)")
-		jobInterval = fs.Duration("job-interval", 10*time.Second, "how often expiry and purge jobs run")
+		jobInterval = fs.Duration("job-interval", 10*time.Second, "how often expiry, purge and automatic rotation jobs run")
+		hookLocal   = fs.Bool("webhook-allow-link-local", false, "let rotation triggers call link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10, metadata hostnames), refused by default")
+		hookTimeout = fs.Duration("webhook-timeout", 10*time.Second, "how long one attempt to call a rotation trigger may take")
+		hookTries   = fs.Int("webhook-attempts", 4, "how many times a rotation trigger is tried, with exponential backoff from 1s, before its job fails")
+		jobTimeout  = fs.Duration("rotation-job-timeout", time.Hour, "how long a rotation job may stay open before it fails")
 		readCache   = fs.Bool("read-cache", true, "answer reads of unchanged secrets from memory (sealed records only); with PostgreSQL, --read-cache=false makes every read strongly consistent across nodes")
 		maxStale    = fs.Duration("read-cache-max-stale", time.Second, "with PostgreSQL and the read cache, how long after another node's write this node may still serve the old record")
 		tlsListen   = fs.String("tls-listen", "", "address of a TLS listener that accepts client certificates issued by coffer (coffer cert issue)")
@@ -109,6 +114,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		},
 		MaxBodySize: *maxBody,
 		JobInterval: *jobInterval,
+		Webhook:     webhook.Config{AllowLinkLocal: *hookLocal, Timeout: *hookTimeout, Attempts: *hookTries},
+		JobTimeout:  *jobTimeout,
 		LeaseTTL:    *leaseTTL,
 		LeaseRenew:  *leaseRenew,
 		Logger:      log,

@@ -24,6 +24,7 @@ type Service interface {
 	coffer.AuthService
 	coffer.IAMService
 	coffer.AuditService
+	coffer.TriggerService
 	IssueClientCertificate(ctx context.Context, principalID, projectID string, ttl time.Duration) (*coffer.IssuedCertificate, error)
 	RevokeCertificate(ctx context.Context, serial string) error
 	CACertificatePEM() ([]byte, error)
@@ -72,6 +73,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	h.registerAudit(mux)
 	h.registerVersions(mux)
 	h.registerIAM(mux)
+	h.registerTriggers(mux)
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
 	}))

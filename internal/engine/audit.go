@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"strconv"
+	"strings"
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/audit"
@@ -85,3 +86,67 @@ func noteRevision(ctx context.Context, rev uint32) {
 
 // errNoTrail is the error of a store without an audit trail.
 var errNoTrail = &coffer.Error{Code: coffer.EINTERNAL, Message: "the store does not keep an audit trail"}
+
+var _ coffer.SecretLogService = (*Engine)(nil)
+
+// SecretLogs returns a page of a secret's audit records, newest first. It
+// reads the newest coffer.MaxSecretLogs records of the secret in the
+// caller's organization, filters them and pages them in memory, so that
+// the total is exact within that bound.
+func (e *Engine) SecretLogs(ctx context.Context, secretID string, q coffer.SecretLogQuery) ([]*coffer.AuditRecord, int, error) {
+	switch {
+	case q.Limit < 0 || q.Limit > maxAuditPage:
+		return nil, 0, coffer.Invalid("page_size", coffer.ReasonConstraint, "the page size must be between 1 and 1000")
+	case q.Offset < 0:
+		return nil, 0, coffer.Invalid("page_no", coffer.ReasonConstraint, "the page must not be negative")
+	case !q.From.IsZero() && !q.To.IsZero() && q.To.Before(q.From):
+		return nil, 0, coffer.Invalid("to", coffer.ReasonConstraint, "the end of the time range is before its start")
+	case len(q.Keyword) > 200:
+		return nil, 0, coffer.Invalid("keyword", coffer.ReasonConstraint, "the keyword is longer than 200 bytes")
+	}
+	if q.Limit == 0 {
+		q.Limit = defaultAuditPage
+	}
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	kw := strings.ToLower(q.Keyword)
+	var matched []*coffer.AuditRecord
+	err = e.view(ctx, func(tx storage.Tx) error {
+		if _, err := e.loadSecret(ctx, tx, c, actionRead, secretID); err != nil {
+			return err
+		}
+		atx, ok := tx.(storage.AuditTx)
+		if !ok {
+			return errNoTrail
+		}
+		aq := coffer.AuditQuery{From: q.From, To: q.To, OrganizationID: c.Principal.OrganizationID,
+			SecretID: secretID, Desc: true, Limit: maxAuditPage}
+		for read := 0; read < coffer.MaxSecretLogs; {
+			page, err := audit.List(ctx, atx, aq)
+			if err != nil {
+				return err
+			}
+			for _, r := range page.Records {
+				read++
+				if kw == "" || strings.Contains(strings.ToLower(r.Action+"\x00"+r.PrincipalID+"\x00"+r.Dialect+"\x00"+string(r.Outcome)+"\x00"+r.ErrorCode), kw) {
+					matched = append(matched, r)
+				}
+			}
+			if page.Next == 0 {
+				break
+			}
+			aq.BeforeSeq = page.Next
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	total := len(matched)
+	if q.Offset >= total {
+		return []*coffer.AuditRecord{}, total, nil
+	}
+	return matched[q.Offset:min(total, q.Offset+q.Limit)], total, nil
+}

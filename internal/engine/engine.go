@@ -69,6 +69,12 @@ type Config struct {
 	// system: the background jobs' expiries and purges. Nil when the trail
 	// is off.
 	Audit func(ctx context.Context, rec *coffer.AuditRecord) error
+	// Webhooks delivers rotation triggers; nil when the server fires
+	// none (creating a trigger is then EUNAVAILABLE).
+	Webhooks Webhooks
+	// JobTimeout is how long a rotation job may stay open before the
+	// scheduler fails it; DefaultJobTimeout when 0.
+	JobTimeout time.Duration
 }
 
 // Engine implements the coffer services over a store and a keyring.
@@ -79,6 +85,14 @@ type Engine struct {
 	now     func() time.Time
 	log     *slog.Logger
 	audit   func(ctx context.Context, rec *coffer.AuditRecord) error
+
+	webhooks   Webhooks
+	jobTimeout time.Duration
+	// bg tracks the trigger deliveries under way; bgStop ends bgCtx,
+	// under which they run (Close).
+	bg     sync.WaitGroup
+	bgCtx  context.Context
+	bgStop context.CancelFunc
 
 	// projectOrg caches the organization of each project: it never changes.
 	projectOrg sync.Map // project id -> organization id
@@ -110,7 +124,14 @@ func New(cfg Config) *Engine {
 		now:     cfg.Now,
 		log:     cfg.Logger,
 		audit:   cfg.Audit,
+
+		webhooks:   cfg.Webhooks,
+		jobTimeout: cfg.JobTimeout,
 	}
+	if e.jobTimeout <= 0 {
+		e.jobTimeout = DefaultJobTimeout
+	}
+	e.bgCtx, e.bgStop = context.WithCancel(context.Background())
 	if e.limits.MaxPayloadSize <= 0 {
 		e.limits.MaxPayloadSize = coffer.MaxPayloadSize
 	}

@@ -15,6 +15,10 @@ const (
 	actionKeys  = "keys"  // client certificates and protection keys
 	actionIAM   = "iam"   // projects, principals, API keys, policies
 	actionAudit = "audit" // the audit trail
+	// actionTriggers creates and deletes rotation triggers;
+	// actionTriggersRead lists them.
+	actionTriggers     = "triggers"
+	actionTriggersRead = "triggers-read"
 	// actionLocate finds a secret by path for an operation by id that
 	// checks its own action.
 	actionLocate = "locate"
@@ -22,14 +26,19 @@ const (
 
 // grants lists, for each action, the permission sets that allow it.
 var grants = map[string][]coffer.PermissionSet{
-	actionRead:   {coffer.SecretManagerFullAccess, coffer.SecretManagerReadOnly},
-	actionAccess: {coffer.SecretManagerFullAccess, coffer.SecretManagerSecretAccess},
-	actionWrite:  {coffer.SecretManagerFullAccess, coffer.SecretManagerSecretCreate},
-	actionDelete: {coffer.SecretManagerFullAccess, coffer.SecretManagerSecretDelete},
-	actionAdmin:  {coffer.SecretManagerFullAccess},
-	actionKeys:   {coffer.KeyManager},
-	actionIAM:    {coffer.IAMManager},
-	actionAudit:  {coffer.AuditReader},
+	actionRead:     {coffer.SecretManagerFullAccess, coffer.SecretManagerReadOnly},
+	actionAccess:   {coffer.SecretManagerFullAccess, coffer.SecretManagerSecretAccess},
+	actionWrite:    {coffer.SecretManagerFullAccess, coffer.SecretManagerSecretCreate},
+	actionDelete:   {coffer.SecretManagerFullAccess, coffer.SecretManagerSecretDelete},
+	actionAdmin:    {coffer.SecretManagerFullAccess},
+	actionKeys:     {coffer.KeyManager},
+	actionIAM:      {coffer.IAMManager},
+	actionAudit:    {coffer.AuditReader},
+	actionTriggers: {coffer.RotationManager},
+	actionTriggersRead: {
+		coffer.RotationManager, coffer.SecretManagerFullAccess, coffer.SecretManagerReadOnly,
+		coffer.SecretManagerSecretCreate,
+	},
 	actionLocate: {
 		coffer.SecretManagerFullAccess, coffer.SecretManagerReadOnly, coffer.SecretManagerSecretAccess,
 		coffer.SecretManagerSecretCreate, coffer.SecretManagerSecretDelete,

@@ -43,43 +43,72 @@ func (e *Engine) newTicket() (*coffer.RotationJob, *coffer.RotationTicket) {
 
 // openJob opens a job on s in tx: s must be enabled (or, for a retry, its
 // last job failed).
-func (e *Engine) openJob(s *coffer.Secret, retry bool) (*coffer.RotationTicket, error) {
+func (e *Engine) openJob(s *coffer.Secret, action string) (*coffer.RotationTicket, error) {
 	if err := usable(s); err != nil {
 		return nil, err
 	}
 	if s.State == coffer.SecretRotating {
 		return nil, coffer.Precondition(coffer.PreconditionSecretStatus, "secret", s.ID, "a rotation job is already running")
 	}
-	if retry && (s.Rotation == nil || s.Rotation.Job == nil || s.Rotation.Job.State != coffer.JobFailed) {
+	if action == coffer.JobActionRetry && (s.Rotation == nil || s.Rotation.Job == nil || s.Rotation.Job.State != coffer.JobFailed) {
 		return nil, coffer.Precondition("rotation_not_failed", "secret", s.ID, "only a failed rotation can be retried")
 	}
 	if s.Rotation == nil {
 		s.Rotation = &coffer.RotationPolicy{}
 	}
 	j, t := e.newTicket()
+	j.Action, j.Deadline = action, j.CreatedAt.Add(e.jobTimeout)
 	s.Rotation.Job = j
 	s.State = coffer.SecretRotating
 	return t, nil
 }
 
-// ExecuteRotation opens a rotation job on an enabled secret.
-func (e *Engine) ExecuteRotation(ctx context.Context, secretID string) (*coffer.RotationTicket, error) {
-	var t *coffer.RotationTicket
-	_, err := e.moveSecret(ctx, secretID, actionWrite, func(_ storage.Tx, s *coffer.Secret) (err error) {
-		t, err = e.openJob(s, false)
+// startJob opens a job on a secret for the caller in ctx, records it and
+// fires the secret's trigger once the job committed.
+func (e *Engine) startJob(ctx context.Context, secretID, action string) (*coffer.RotationTicket, error) {
+	var (
+		t   *coffer.RotationTicket
+		d   *delivery
+		rec *coffer.AuditRecord
+	)
+	_, err := e.moveSecret(ctx, secretID, actionWrite, func(tx storage.Tx, s *coffer.Secret) (err error) {
+		if d != nil {
+			d.wipe()
+		}
+		if t, err = e.openJob(s, action); err != nil {
+			return err
+		}
+		if d, err = e.prepareDelivery(ctx, tx, s, t, action); err != nil {
+			return err
+		}
+		c, _ := caller(ctx)
+		rec, err = e.rotationRecord(ctx, tx, c.Principal.ID, s, action, t.JobID, "")
 		return err
 	})
-	return t, err
+	if err != nil {
+		if d != nil {
+			d.wipe()
+		}
+		return nil, err
+	}
+	if err := e.writeJobRecord(ctx, rec); err != nil {
+		e.log.Error("audit record of a rotation job", "err", err)
+	}
+	if d != nil {
+		e.fire(d)
+		t.Token, t.Fired = "", true
+	}
+	return t, nil
+}
+
+// ExecuteRotation opens a rotation job on an enabled secret.
+func (e *Engine) ExecuteRotation(ctx context.Context, secretID string) (*coffer.RotationTicket, error) {
+	return e.startJob(ctx, secretID, coffer.JobActionExecute)
 }
 
 // RetryRotation opens a new job after a failed one.
 func (e *Engine) RetryRotation(ctx context.Context, secretID string) (*coffer.RotationTicket, error) {
-	var t *coffer.RotationTicket
-	_, err := e.moveSecret(ctx, secretID, actionWrite, func(_ storage.Tx, s *coffer.Secret) (err error) {
-		t, err = e.openJob(s, true)
-		return err
-	})
-	return t, err
+	return e.startJob(ctx, secretID, coffer.JobActionRetry)
 }
 
 // closeJob ends s's open job in state st, drops the pending stage unless
@@ -95,13 +124,23 @@ func (e *Engine) closeJob(s *coffer.Secret, st coffer.RotationJobState) {
 
 // CancelRotation cancels the open job.
 func (e *Engine) CancelRotation(ctx context.Context, secretID string) error {
-	_, err := e.moveSecret(ctx, secretID, actionWrite, func(_ storage.Tx, s *coffer.Secret) error {
+	var rec *coffer.AuditRecord
+	_, err := e.moveSecret(ctx, secretID, actionWrite, func(tx storage.Tx, s *coffer.Secret) (err error) {
 		if s.State != coffer.SecretRotating || s.Rotation == nil || s.Rotation.Job == nil || !s.Rotation.Job.State.Open() {
 			return coffer.Precondition(coffer.PreconditionSecretStatus, "secret", s.ID, "no rotation job is running")
+		}
+		c, _ := caller(ctx)
+		if rec, err = e.rotationRecord(ctx, tx, c.Principal.ID, s, "cancel", s.Rotation.Job.ID, ""); err != nil {
+			return err
 		}
 		e.closeJob(s, coffer.JobCancelled)
 		return nil
 	})
+	if err == nil {
+		if err := e.writeJobRecord(ctx, rec); err != nil {
+			e.log.Error("audit record of a rotation job", "err", err)
+		}
+	}
 	return err
 }
 
@@ -141,7 +180,7 @@ func (e *Engine) RollbackRotation(ctx context.Context, secretID string) (*coffer
 
 // jobStep runs fn, in one write transaction, on a secret whose open job's
 // token is token. The caller needs the right to write the secret.
-func (e *Engine) jobStep(ctx context.Context, secretID, token string, fn func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error) (*coffer.Secret, error) {
+func (e *Engine) jobStep(ctx context.Context, secretID, token, step string, fn func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error) (*coffer.Secret, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -150,7 +189,10 @@ func (e *Engine) jobStep(ctx context.Context, secretID, token string, fn func(tx
 		return nil, errNoJob()
 	}
 	h := sha256.Sum256([]byte(token))
-	var s *coffer.Secret
+	var (
+		s   *coffer.Secret
+		rec *coffer.AuditRecord
+	)
 	err = e.update(ctx, func(tx storage.Tx) error {
 		if s, err = e.loadSecret(ctx, tx, c, actionWrite, secretID); err != nil {
 			return err
@@ -162,6 +204,9 @@ func (e *Engine) jobStep(ctx context.Context, secretID, token string, fn func(tx
 		if !j.State.Open() {
 			return coffer.Precondition("rotation_job_"+string(j.State), "rotation_job", j.ID, "the rotation job is "+string(j.State))
 		}
+		if rec, err = e.rotationRecord(ctx, tx, c.Principal.ID, s, step, j.ID, ""); err != nil {
+			return err
+		}
 		if err := fn(tx, c, s, j); err != nil {
 			return err
 		}
@@ -172,6 +217,9 @@ func (e *Engine) jobStep(ctx context.Context, secretID, token string, fn func(tx
 	if err != nil {
 		return nil, err
 	}
+	if err := e.writeJobRecord(ctx, rec); err != nil {
+		e.log.Error("audit record of a rotation job", "err", err)
+	}
 	return s, nil
 }
 
@@ -179,7 +227,7 @@ func (e *Engine) jobStep(ctx context.Context, secretID, token string, fn func(tx
 func (e *Engine) StartRotationJob(ctx context.Context, secretID, token string) (*coffer.Secret, *coffer.SecretChain, error) {
 	var chain coffer.SecretChain
 	now := e.Now()
-	s, err := e.jobStep(ctx, secretID, token, func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error {
+	s, err := e.jobStep(ctx, secretID, token, "start", func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error {
 		chain.Wipe()
 		chain = coffer.SecretChain{}
 		if err := e.authorize(ctx, tx, c, actionAccess, s.ProjectID, s.Path); err != nil {
@@ -219,7 +267,7 @@ func started(j *coffer.RotationJob) error {
 // the pending stage.
 func (e *Engine) AddPendingStage(ctx context.Context, secretID, token string) (coffer.Payload, error) {
 	var out coffer.Payload
-	_, err := e.jobStep(ctx, secretID, token, func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error {
+	_, err := e.jobStep(ctx, secretID, token, "pending", func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error {
 		if err := started(j); err != nil {
 			return err
 		}
@@ -273,7 +321,7 @@ func (e *Engine) UpdatePendingStage(ctx context.Context, secretID, token string,
 	if _, err := validateChainValue("value", value); err != nil {
 		return err
 	}
-	_, err := e.jobStep(ctx, secretID, token, func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error {
+	_, err := e.jobStep(ctx, secretID, token, "update-pending", func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error {
 		if err := started(j); err != nil {
 			return err
 		}
@@ -292,7 +340,7 @@ func (e *Engine) GenerateRandomSecret(ctx context.Context, secretID, token strin
 		return "", err
 	}
 	var out string
-	_, err := e.jobStep(ctx, secretID, token, func(storage.Tx, *coffer.Caller, *coffer.Secret, *coffer.RotationJob) (err error) {
+	_, err := e.jobStep(ctx, secretID, token, "generate-random", func(storage.Tx, *coffer.Caller, *coffer.Secret, *coffer.RotationJob) (err error) {
 		out, err = randomString(o)
 		return err
 	})
@@ -301,7 +349,7 @@ func (e *Engine) GenerateRandomSecret(ctx context.Context, secretID, token strin
 
 // CompleteRotationJob shifts the chain: pending -> active -> previous.
 func (e *Engine) CompleteRotationJob(ctx context.Context, secretID, token string) error {
-	_, err := e.jobStep(ctx, secretID, token, func(_ storage.Tx, _ *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error {
+	_, err := e.jobStep(ctx, secretID, token, "complete", func(_ storage.Tx, _ *coffer.Caller, s *coffer.Secret, j *coffer.RotationJob) error {
 		p, ok := s.Stages[coffer.StagePending]
 		if j.State != coffer.JobPendingWritten || !ok {
 			return coffer.Precondition("no_pending_value", "rotation_job", j.ID, "the rotation job has written no pending value")
@@ -325,7 +373,7 @@ func (e *Engine) CompleteRotationJob(ctx context.Context, secretID, token string
 
 // FailRotationJob ends the job as failed.
 func (e *Engine) FailRotationJob(ctx context.Context, secretID, token string) error {
-	_, err := e.jobStep(ctx, secretID, token, func(_ storage.Tx, _ *coffer.Caller, s *coffer.Secret, _ *coffer.RotationJob) error {
+	_, err := e.jobStep(ctx, secretID, token, "fail", func(_ storage.Tx, _ *coffer.Caller, s *coffer.Secret, _ *coffer.RotationJob) error {
 		e.closeJob(s, coffer.JobFailed)
 		return nil
 	})

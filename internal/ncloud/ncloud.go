@@ -31,6 +31,10 @@ type Service interface {
 	coffer.ChainService
 	coffer.SecretStatusService
 	coffer.RotationService
+	coffer.AutoRotationService
+	coffer.TriggerService
+	coffer.SecretLogService
+	coffer.ProtectionKeyService
 }
 
 // Config configures the dialect.
@@ -85,10 +89,17 @@ func (h *Handler) routes() *http.ServeMux {
 	mux.Handle("GET /secrets/{id}", h.wrap(h.getSecret))
 	mux.Handle("DELETE /secrets/{id}", h.wrap(h.deleteSecret))
 	mux.Handle("GET /secrets/{id}/values", h.wrap(h.readChain))
+	mux.Handle("GET /secrets/{id}/logs", h.wrap(h.listLogs))
+	mux.Handle("POST /secrets/{id}/enable-auto-rotation", h.wrap(h.enableAutoRotation))
+	mux.Handle("POST /secrets/{id}/disable-auto-rotation", h.wrap(h.disableAutoRotation))
+	mux.Handle("PUT /secrets/{id}/rotation-period", h.wrap(h.setRotationPeriod))
+	mux.Handle("PUT /secrets/{id}/triggers", h.wrap(h.linkTrigger))
+	mux.Handle("DELETE /secrets/{id}/triggers", h.wrap(h.unlinkTrigger))
 	mux.Handle("PUT /secrets/{id}/values", h.wrap(h.writeChain))
 	mux.Handle("PUT /secrets/{id}/values/{stage}", h.wrap(h.writeStage))
 	mux.Handle("GET /secrets/{id}/{stage}", h.wrap(h.readStage))
 	mux.Handle("PUT /secrets/{id}/memo", h.wrap(h.updateMemo))
+	mux.Handle("PUT /secrets/{id}/protection-key", h.wrap(h.changeProtectionKey))
 	mux.Handle("POST /secrets/{id}/enable", h.wrap(h.move(h.svc.EnableSecret)))
 	mux.Handle("POST /secrets/{id}/disable", h.wrap(h.move(h.svc.DisableSecret)))
 	mux.Handle("POST /secrets/{id}/request-deletion", h.wrap(h.move(h.svc.RequestSecretDeletion)))

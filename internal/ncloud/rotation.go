@@ -7,8 +7,9 @@ import (
 )
 
 // headerJobToken carries the token of a job that Execute or Retry Rotation
-// opened: coffer's extension for a caller that drives the job itself, as
-// coffer fires no trigger yet (see README.md).
+// opened on a secret that links no trigger: coffer's extension for a
+// caller that drives the job itself. When the secret links a trigger, the
+// token goes to the trigger only and the header is absent (README.md).
 const headerJobToken = "X-Coffer-Job-Token"
 
 // executeRotation serves POST /secrets/{id}/rotation.
@@ -17,7 +18,9 @@ func (h *Handler) executeRotation(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	w.Header().Set(headerJobToken, t.Token)
+	if t.Token != "" {
+		w.Header().Set(headerJobToken, t.Token)
+	}
 	return writeData(w, nil)
 }
 
@@ -27,7 +30,9 @@ func (h *Handler) retryRotation(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set(headerJobToken, t.Token)
+	if t.Token != "" {
+		w.Header().Set(headerJobToken, t.Token)
+	}
 	return writeData(w, nil)
 }
 

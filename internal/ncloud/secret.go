@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/coffer-dev/coffer"
@@ -126,8 +127,18 @@ type secretDetail struct {
 	AutoRotationYN      string        `json:"autoRotationYN"`
 	AutoRotationPeriod  int           `json:"autoRotationPeriod"`
 	NextRotationDate    *int64        `json:"nextRotationDate,omitempty"`
+	LastRotationDate    *int64        `json:"lastRotationDate,omitempty"`
 	RotationPhase       string        `json:"rotationPhase"`
+	Trigger             *triggerRef   `json:"trigger,omitempty"`
 	ProtectionKey       protectionKey `json:"protectionKey"`
+}
+
+// triggerRef is a secret's linked trigger. Decision: only its id (and
+// the action of the latest job), so that a secret read is one engine call;
+// GET /triggers has the rest.
+type triggerRef struct {
+	ID                     string `json:"id"`
+	RecentlyExecutedAction string `json:"recentlyExecutedAction,omitempty"`
 }
 
 func detailOf(s *coffer.Secret) secretDetail {
@@ -144,6 +155,16 @@ func detailOf(s *coffer.Secret) secretDetail {
 		}
 		if r.Period > 0 {
 			d.AutoRotationPeriod = int(r.Period / (24 * time.Hour))
+		}
+		d.LastRotationDate = millisPtr(r.LastRunAt)
+		if r.TriggerID != "" {
+			d.Trigger = &triggerRef{ID: r.TriggerID}
+			if r.Job != nil {
+				d.Trigger.RecentlyExecutedAction = r.Job.Action
+			}
+		}
+		if r.Job != nil && r.Job.State.Open() {
+			d.RotationPhase = strings.ToUpper(string(r.Job.State))
 		}
 	}
 	return d

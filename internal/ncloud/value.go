@@ -156,9 +156,34 @@ func (h *Handler) listKeys(w http.ResponseWriter, _ *http.Request) error {
 	}{[]keyItem{{KeyID: 0, KeyName: defaultKeyName}}})
 }
 
-// listTriggers serves GET /triggers.
-func (h *Handler) listTriggers(w http.ResponseWriter, _ *http.Request) error {
+// changeProtectionKey serves PUT /secrets/{id}/protection-key: DEFAULT, or
+// USER_MANAGED_KEY with kmsKeyTag, a coffer protection key of the secret's
+// project.
+func (h *Handler) changeProtectionKey(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		ProtectionKeyType string `json:"protectionKeyType"`
+		KmsKeyTag         string `json:"kmsKeyTag"`
+	}
+	if err := decodeBody(r, &in); err != nil {
+		return err
+	}
+	keyID := ""
+	switch in.ProtectionKeyType {
+	case "DEFAULT":
+	case "USER_MANAGED_KEY":
+		if in.KmsKeyTag == "" {
+			return coffer.Invalid("kmsKeyTag", coffer.ReasonRequired, "kmsKeyTag is required with USER_MANAGED_KEY")
+		}
+		keyID = in.KmsKeyTag
+	default:
+		return coffer.Invalid("protectionKeyType", coffer.ReasonConstraint, "protectionKeyType must be DEFAULT or USER_MANAGED_KEY")
+	}
+	s, err := h.svc.ChangeProtectionKey(r.Context(), r.PathValue("id"), keyID)
+	if err != nil {
+		return err
+	}
 	return writeData(w, struct {
-		TriggerList []any `json:"triggerList"`
-	}{[]any{}})
+		SecretID      string        `json:"secretId"`
+		ProtectionKey protectionKey `json:"protectionKey"`
+	}{s.ID, protectionKeyOf(s)})
 }

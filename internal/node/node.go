@@ -32,6 +32,7 @@ import (
 	"github.com/coffer-dev/coffer/internal/server"
 	"github.com/coffer-dev/coffer/internal/sqlite"
 	"github.com/coffer-dev/coffer/internal/storage/cache"
+	"github.com/coffer-dev/coffer/internal/webhook"
 )
 
 // File names inside the data directory.
@@ -105,6 +106,12 @@ type Config struct {
 	TLSListen   string
 	TLSCertFile string
 	TLSKeyFile  string
+	// Webhook configures the delivery of rotation triggers: timeout,
+	// attempts, backoff, and AllowLinkLocal (--webhook-allow-link-local).
+	Webhook webhook.Config
+	// JobTimeout is how long a rotation job may stay open;
+	// engine.DefaultJobTimeout when 0.
+	JobTimeout time.Duration
 	// Now is the clock of the engine: what is due, timestamps. Leases run
 	// on the system clock (and the database's) whatever it is.
 	Now    func() time.Time
@@ -245,7 +252,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	}
 	n.Engine = engine.New(engine.Config{
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
-		Audit: n.auditWrite(),
+		Audit: n.auditWrite(), Webhooks: webhook.New(cfg.Webhook), JobTimeout: cfg.JobTimeout,
 	})
 	n.listener = listen(n.raw, n.cache, n.Engine, readCacheMaxStale(cfg)/4, cfg.Logger)
 	creds, err := n.Engine.Bootstrap(ctx)
@@ -318,6 +325,7 @@ func (n *Node) JobStatus() scheduler.Status { return n.scheduler.Status() }
 func (n *Node) Close(ctx context.Context) error {
 	err := n.Server.Close(ctx)
 	n.scheduler.Close()
+	n.Engine.Close()
 	n.flusher.close(false)
 	if cerr := n.closeStores(); err == nil {
 		err = cerr
@@ -333,6 +341,7 @@ func (n *Node) Crash() error {
 	cancel()
 	n.scheduler.Abandon()
 	err := n.Server.Close(ctx)
+	n.Engine.Close()
 	n.flusher.close(true)
 	if cerr := n.closeStores(); err == nil || errors.Is(err, context.Canceled) {
 		err = cerr

@@ -66,6 +66,17 @@ func WithJobTiming(interval, leaseTTL, leaseRenew time.Duration) Option {
 	return func(c *node.Config) { c.JobInterval, c.LeaseTTL, c.LeaseRenew = interval, leaseTTL, leaseRenew }
 }
 
+// WithWebhooks sets how rotation triggers are delivered: the timeout of
+// an attempt, the attempts, the first backoff.
+func WithWebhooks(timeout time.Duration, attempts int, backoff time.Duration) Option {
+	return func(c *node.Config) {
+		c.Webhook.Timeout, c.Webhook.Attempts, c.Webhook.Backoff = timeout, attempts, backoff
+	}
+}
+
+// WithJobTimeout sets how long a rotation job may stay open.
+func WithJobTimeout(d time.Duration) Option { return func(c *node.Config) { c.JobTimeout = d } }
+
 // WithoutReadCache turns the node's read cache off.
 func WithoutReadCache() Option { return func(c *node.Config) { c.NoReadCache = true } }
 

@@ -18,6 +18,7 @@ var (
 	_ storage.LeaseTx        = (*tx)(nil)
 	_ storage.OrganizationTx = (*tx)(nil)
 	_ storage.PendingAuditTx = (*tx)(nil)
+	_ storage.RotationTx     = (*tx)(nil)
 	_ storage.NotifyTx       = notifyTx{}
 )
 
@@ -618,4 +619,55 @@ func (t *tx) DueSecrets(ctx context.Context, now time.Time, limit int) ([]*coffe
 		return nil, err
 	}
 	return x.DueSecrets(ctx, now, limit)
+}
+
+// The rotation calls read and write no cached rows: triggers are not
+// cached, and DueRotations, like DueSecrets, always reads the store.
+
+func (t *tx) CreateTrigger(ctx context.Context, tr *storage.Trigger) error {
+	x, err := optionalTx[storage.RotationTx](t)
+	if err != nil {
+		return err
+	}
+	return x.CreateTrigger(ctx, tr)
+}
+
+func (t *tx) GetTrigger(ctx context.Context, id string) (*storage.Trigger, error) {
+	x, err := optionalTx[storage.RotationTx](t)
+	if err != nil {
+		return nil, err
+	}
+	return x.GetTrigger(ctx, id)
+}
+
+func (t *tx) ListTriggers(ctx context.Context, projectIDs []string) ([]*storage.Trigger, error) {
+	x, err := optionalTx[storage.RotationTx](t)
+	if err != nil {
+		return nil, err
+	}
+	return x.ListTriggers(ctx, projectIDs)
+}
+
+func (t *tx) DeleteTrigger(ctx context.Context, id string) error {
+	x, err := optionalTx[storage.RotationTx](t)
+	if err != nil {
+		return err
+	}
+	return x.DeleteTrigger(ctx, id)
+}
+
+func (t *tx) TriggerSecrets(ctx context.Context, triggerID string) ([]string, error) {
+	x, err := optionalTx[storage.RotationTx](t)
+	if err != nil {
+		return nil, err
+	}
+	return x.TriggerSecrets(ctx, triggerID)
+}
+
+func (t *tx) DueRotations(ctx context.Context, now time.Time, limit int) ([]*coffer.Secret, error) {
+	x, err := optionalTx[storage.RotationTx](t)
+	if err != nil {
+		return nil, err
+	}
+	return x.DueRotations(ctx, now, limit)
 }

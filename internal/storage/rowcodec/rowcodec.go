@@ -164,6 +164,7 @@ type rotationJSON struct {
 	Targets   []string `json:"targets,omitempty"`
 	LastRunAt *int64   `json:"last_run_at_us,omitempty"`
 	Job       *jobJSON `json:"job,omitempty"`
+	TriggerID string   `json:"trigger_id,omitempty"`
 }
 
 // jobJSON is the stored form of a rotation job.
@@ -173,6 +174,9 @@ type jobJSON struct {
 	State     string `json:"state"`
 	CreatedAt int64  `json:"created_at_us"`
 	UpdatedAt int64  `json:"updated_at_us"`
+	Action    string `json:"action,omitempty"`
+	Deadline  *int64 `json:"deadline_us,omitempty"`
+	Error     string `json:"error,omitempty"`
 }
 
 // EncodeRotation returns p as JSON, or NULL for nil.
@@ -180,10 +184,14 @@ func EncodeRotation(p *coffer.RotationPolicy) (*string, error) {
 	if p == nil {
 		return nil, nil
 	}
-	j := rotationJSON{Enabled: p.Enabled, Period: int64(p.Period), NextRunAt: Micros(p.NextRunAt), Targets: p.Targets, LastRunAt: Micros(p.LastRunAt)}
+	j := rotationJSON{Enabled: p.Enabled, Period: int64(p.Period), NextRunAt: Micros(p.NextRunAt), Targets: p.Targets, LastRunAt: Micros(p.LastRunAt), TriggerID: p.TriggerID}
 	if p.Job != nil {
 		j.Job = &jobJSON{ID: p.Job.ID, TokenHash: p.Job.TokenHash, State: string(p.Job.State),
-			CreatedAt: p.Job.CreatedAt.UnixMicro(), UpdatedAt: p.Job.UpdatedAt.UnixMicro()}
+			CreatedAt: p.Job.CreatedAt.UnixMicro(), UpdatedAt: p.Job.UpdatedAt.UnixMicro(),
+			Action: p.Job.Action, Error: p.Job.Error}
+		if !p.Job.Deadline.IsZero() {
+			j.Job.Deadline = Micros(&p.Job.Deadline)
+		}
 	}
 	return marshal(j)
 }
@@ -197,10 +205,14 @@ func DecodeRotation(col *string) (*coffer.RotationPolicy, error) {
 	if err := json.Unmarshal([]byte(*col), &j); err != nil {
 		return nil, err
 	}
-	p := &coffer.RotationPolicy{Enabled: j.Enabled, Period: time.Duration(j.Period), NextRunAt: Time(j.NextRunAt), Targets: j.Targets, LastRunAt: Time(j.LastRunAt)}
+	p := &coffer.RotationPolicy{Enabled: j.Enabled, Period: time.Duration(j.Period), NextRunAt: Time(j.NextRunAt), Targets: j.Targets, LastRunAt: Time(j.LastRunAt), TriggerID: j.TriggerID}
 	if j.Job != nil {
 		p.Job = &coffer.RotationJob{ID: j.Job.ID, TokenHash: j.Job.TokenHash, State: coffer.RotationJobState(j.Job.State),
-			CreatedAt: time.UnixMicro(j.Job.CreatedAt).UTC(), UpdatedAt: time.UnixMicro(j.Job.UpdatedAt).UTC()}
+			CreatedAt: time.UnixMicro(j.Job.CreatedAt).UTC(), UpdatedAt: time.UnixMicro(j.Job.UpdatedAt).UTC(),
+			Action: j.Job.Action, Error: j.Job.Error}
+		if d := Time(j.Job.Deadline); d != nil {
+			p.Job.Deadline = *d
+		}
 	}
 	return p, nil
 }

@@ -25,15 +25,15 @@ WHERE s.project_id = ? AND s.path = ? AND s.name = ?`
 description, tags, protected, used_by, custom_metadata, max_versions, cas_required,
 version_ttl, ephemeral, rotation, key_id, key_vault_id, state, deletion_requested_at,
 purge_at, last_revision, latest_revision, oldest_revision, version_count, stages,
-created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+created_at, updated_at, trigger_id, rotate_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	// updateSecretSQL returns the project the secret's tags are indexed
 	// under, which the update does not change, to save a lookup.
 	updateSecretSQL = `UPDATE secrets SET path = ?, name = ?, type = ?,
 description = ?, tags = ?, protected = ?, used_by = ?, custom_metadata = ?, max_versions = ?,
 cas_required = ?, version_ttl = ?, ephemeral = ?, rotation = ?, key_id = ?, key_vault_id = ?,
 state = ?, deletion_requested_at = ?, purge_at = ?, last_revision = ?, latest_revision = ?,
-oldest_revision = ?, version_count = ?, stages = ?, updated_at = ?
+oldest_revision = ?, version_count = ?, stages = ?, updated_at = ?, trigger_id = ?, rotate_at = ?
 WHERE id = ?
 RETURNING project_id`
 	deleteSecretTagsSQL = `DELETE FROM secret_tags WHERE secret_id = ?`
@@ -106,6 +106,9 @@ func scanSecret(row Row) (*coffer.Secret, error) {
 // secretRow holds the structured fields of a secret encoded for its row.
 type secretRow struct {
 	tags, usedBy, customMetadata, ephemeral, rotation, stages any
+	// triggerID and rotateAt are derived from the rotation policy, for
+	// the indexes of migration 0009.
+	triggerID, rotateAt any
 }
 
 // encodeSecret encodes the structured fields of s.
@@ -128,6 +131,10 @@ func encodeSecret(s *coffer.Secret) (r secretRow, err error) {
 	if r.stages, err = putStages(s.Stages); err != nil {
 		return r, fmt.Errorf("stages: %w", err)
 	}
+	r.triggerID, r.rotateAt = nil, putTimePtr(s.Rotation.RotateAt())
+	if s.Rotation != nil && s.Rotation.TriggerID != "" {
+		r.triggerID = s.Rotation.TriggerID
+	}
 	return r, nil
 }
 
@@ -149,7 +156,7 @@ func (t *Tx) createSecret(ctx context.Context, s *coffer.Secret) error {
 		s.Description, r.tags, s.Protected, r.usedBy, r.customMetadata, s.MaxVersions, s.CASRequired,
 		int64(s.VersionTTL), r.ephemeral, r.rotation, s.KeyID, s.KeyVaultID, string(s.State), putTimePtr(s.DeletionRequestedAt),
 		putTimePtr(s.PurgeAt), int64(s.LastRevision), int64(s.LatestRevision), int64(s.OldestRevision), s.VersionCount, r.stages,
-		putTime(s.CreatedAt), putTime(s.UpdatedAt))
+		putTime(s.CreatedAt), putTime(s.UpdatedAt), r.triggerID, r.rotateAt)
 	if err != nil {
 		return t.classify(err)
 	}
@@ -227,7 +234,7 @@ func (t *Tx) updateSecret(ctx context.Context, s *coffer.Secret) error {
 		s.Description, r.tags, s.Protected, r.usedBy, r.customMetadata, s.MaxVersions,
 		s.CASRequired, int64(s.VersionTTL), r.ephemeral, r.rotation, s.KeyID, s.KeyVaultID,
 		string(s.State), putTimePtr(s.DeletionRequestedAt), putTimePtr(s.PurgeAt), int64(s.LastRevision), int64(s.LatestRevision),
-		int64(s.OldestRevision), s.VersionCount, r.stages, putTime(s.UpdatedAt),
+		int64(s.OldestRevision), s.VersionCount, r.stages, putTime(s.UpdatedAt), r.triggerID, r.rotateAt,
 		s.ID).Scan(&projectID)
 	if err != nil {
 		return t.classify(err)
