@@ -96,15 +96,12 @@ func (h *Handler) WriteInternalError(w http.ResponseWriter, r *http.Request) {
 // wrap bounds the body, authenticates the caller and writes the handler's
 // error.
 func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	authed := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := fn(w, r); err != nil {
-			h.writeError(r.Context(), w, err)
-		}
-	}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		authed.ServeHTTP(w, r)
-	})
+	return h.auth.Handler(maxBody, nil, fn, h.writeErr)
+}
+
+// writeErr is writeError as auth.Handler takes it.
+func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeError(r.Context(), w, err)
 }
 
 func (h *Handler) getCA(w http.ResponseWriter, _ *http.Request) error {

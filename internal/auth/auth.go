@@ -173,3 +173,27 @@ func (a *Authenticator) Require(next http.Handler) http.Handler {
 		next.ServeHTTP(w, r.WithContext(coffer.NewContextWithCaller(r.Context(), c)))
 	})
 }
+
+// Handler serves fn as a route of a dialect: the request's body is bounded
+// to maxBody (http.MaxBytesReader: a larger body fails its read), check (when
+// not nil) refuses what the dialect refuses before any credential is looked
+// at, the caller is authenticated as Require does, and the error of check or
+// fn, if any, is written by write in the dialect's format.
+func (a *Authenticator) Handler(maxBody int64, check func(r *http.Request) error,
+	fn func(w http.ResponseWriter, r *http.Request) error, write func(w http.ResponseWriter, r *http.Request, err error)) http.Handler {
+	authed := a.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			write(w, r, err)
+		}
+	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+		if check != nil {
+			if err := check(r); err != nil {
+				write(w, r, err)
+				return
+			}
+		}
+		authed.ServeHTTP(w, r)
+	})
+}

@@ -151,13 +151,10 @@ func (h *Handler) WriteInternalError(w http.ResponseWriter, r *http.Request) {
 // ones included, as NAVER's gateway does) and writes the handler's error,
 // if any, in NAVER's format.
 func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	authed := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := fn(w, r); err != nil {
-			h.writeError(r.Context(), w, err)
-		}
-	}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-		authed.ServeHTTP(w, r)
-	})
+	return h.auth.Handler(h.maxBody, nil, fn, h.writeErr)
+}
+
+// writeErr is writeError as auth.Handler takes it.
+func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeError(r.Context(), w, err)
 }

@@ -119,19 +119,17 @@ func (h *Handler) WriteInternalError(w http.ResponseWriter, r *http.Request) {
 // wrap bounds the body, authenticates the caller and writes the handler's
 // error, if any, in the service's format.
 func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	authed := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := fn(w, r); err != nil {
-			h.writeError(r.Context(), w, err)
-		}
-	}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.auth.Handler(h.maxBody, func(r *http.Request) error {
 		if okmsID(r) == "" {
-			h.writeError(r.Context(), w, errNoRoute)
-			return
+			return errNoRoute
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-		authed.ServeHTTP(w, r)
-	})
+		return nil
+	}, fn, h.writeErr)
+}
+
+// writeErr is writeError as auth.Handler takes it.
+func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeError(r.Context(), w, err)
 }
 
 // okmsID returns the project the request names.

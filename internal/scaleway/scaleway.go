@@ -128,19 +128,17 @@ func (h *Handler) Metadata() http.Handler {
 // wrap checks the region, bounds the body, authenticates the caller and
 // writes the handler's error, if any, in the service's format.
 func (h *Handler) wrap(fn func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	authed := h.auth.Require(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := fn(w, r); err != nil {
-			h.writeError(r.Context(), w, err)
-		}
-	}))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return h.auth.Handler(h.maxBody, func(r *http.Request) error {
 		if region := r.PathValue("region"); region != "" && !h.regions[region] {
-			h.writeError(r.Context(), w, coffer.NotFound("region", region))
-			return
+			return coffer.NotFound("region", region)
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-		authed.ServeHTTP(w, r)
-	})
+		return nil
+	}, fn, h.writeErr)
+}
+
+// writeErr is writeError as auth.Handler takes it.
+func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeError(r.Context(), w, err)
 }
 
 // WriteBadPath answers a path with ".", ".." or empty segments.

@@ -208,15 +208,12 @@ func (h *Handler) engine(project ProjectFunc, fn engineFunc) http.Handler {
 // response wrapping), authenticates the caller, and writes the handler's
 // error, if any, in Vault's format.
 func (h *Handler) wrap(fn handlerFunc) http.Handler {
-	authed := h.auth.Require(h.public(fn))
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, h.maxBody)
-		if err := unsupportedHeaders(r.Header); err != nil {
-			h.writeError(r.Context(), w, err)
-			return
-		}
-		authed.ServeHTTP(w, r)
-	})
+	return h.auth.Handler(h.maxBody, func(r *http.Request) error { return unsupportedHeaders(r.Header) }, fn, h.writeErr)
+}
+
+// writeErr is writeError as auth.Handler takes it.
+func (h *Handler) writeErr(w http.ResponseWriter, r *http.Request, err error) {
+	h.writeError(r.Context(), w, err)
 }
 
 // public wraps a handler that needs no token.
