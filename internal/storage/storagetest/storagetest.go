@@ -67,6 +67,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Audit", testAudit},
 		{"PendingAudit", testPendingAudit},
 		{"TouchVersions", testTouchVersions},
+		{"KeyVaults", testKeyVaults},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
