@@ -37,6 +37,7 @@ var layers = map[string][]string{
 	"internal/ncloud":              {"", "internal/auth"},
 	"internal/vaultkv":             {"", "internal/auth"},
 	"internal/imco":                {"", "internal/auth"},
+	"internal/target":              {"", "internal/engine", "github.com/hashicorp/vault/api", "github.com/scaleway/scaleway-sdk-go"},
 	"internal/adminapi":            {"", "internal/auth"},
 	"internal/server":              {"", "internal/adminapi", "internal/imco", "internal/ncloud", "internal/okms", "internal/scaleway", "internal/vaultkv"},
 	"internal/scheduler":           {},
@@ -46,7 +47,8 @@ var layers = map[string][]string{
 	// The assembly: a node wires every layer; nodetest starts nodes for
 	// tests; the command runs a node or talks to one over HTTP.
 	"internal/node": {"", "internal/adminapi", "internal/audit", "internal/engine", "internal/keyring", "internal/postgres",
-		"internal/scheduler", "internal/seal", "internal/server", "internal/sqlite", "internal/storage", "internal/storage/cache"},
+		"internal/scheduler", "internal/seal", "internal/server", "internal/sqlite", "internal/storage", "internal/storage/cache",
+		"internal/target"},
 	"internal/node/nodetest": {"", "internal/audit", "internal/engine", "internal/keyring", "internal/node", "internal/postgres",
 		"internal/postgres/pgtest", "internal/seal", "internal/sqlite", "internal/storage", "modernc.org/sqlite", "github.com/jackc/pgx/v5"},
 	"cmd/coffer": {"", "internal/adminapi", "internal/bench", "internal/engine", "internal/node", "internal/postgres", "internal/secretref",

@@ -52,8 +52,8 @@ type TargetClient interface {
 	// Push makes value the latest value of the remote secret remoteID, or,
 	// when remoteID is "", of the one named name, which it creates if
 	// needed. It writes nothing when the remote's latest value is value
-	// already. It returns the remote id.
-	Push(ctx context.Context, remoteID, name string, value []byte) (string, error)
+	// already. It returns the remote id, and whether it wrote.
+	Push(ctx context.Context, remoteID, name string, value []byte) (id string, wrote bool, err error)
 	// Delete removes a remote secret; one already gone is no error.
 	Delete(ctx context.Context, remoteID string) error
 	// List returns the target's secrets with their latest values.
@@ -313,7 +313,7 @@ func (e *Engine) syncSecret(ctx context.Context, f Fence, kv *storage.KeyVault, 
 				return "up-to-date", 0, ktx.PutDeployment(ctx, d)
 			})
 		}
-		newID, err := client.Push(ctx, remoteID, name, value)
+		newID, wrote, err := client.Push(ctx, remoteID, name, value)
 		value.Wipe()
 		if err != nil {
 			return done, err
@@ -334,7 +334,13 @@ func (e *Engine) syncSecret(ctx context.Context, f Fence, kv *storage.KeyVault, 
 			default:
 				d.State = coffer.DeployUpdatingVersions
 			}
-			return "push", rev, ktx.PutDeployment(ctx, d)
+			action := "push"
+			if !wrote {
+				// The target held the value already: a pass that
+				// wrote it died before it committed.
+				action = "push-found"
+			}
+			return action, rev, ktx.PutDeployment(ctx, d)
 		})
 		if err != nil {
 			return done, err

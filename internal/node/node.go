@@ -31,6 +31,7 @@ import (
 	"github.com/coffer-dev/coffer/internal/seal"
 	"github.com/coffer-dev/coffer/internal/server"
 	"github.com/coffer-dev/coffer/internal/storage/cache"
+	"github.com/coffer-dev/coffer/internal/target"
 )
 
 // File names inside the data directory.
@@ -243,6 +244,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
 		Audit: n.auditWrite(),
 	})
+	// Key vaults deploy to their targets through these clients (sync job).
+	n.Engine.SetTargets(&target.Clients{})
 	n.listener = listen(n.raw, n.cache, n.Engine, readCacheMaxStale(cfg)/4, cfg.Logger)
 	creds, err := n.Engine.Bootstrap(ctx)
 	if err != nil {
