@@ -245,7 +245,10 @@ func (e *Engine) syncSecret(ctx context.Context, f Fence, kv *storage.KeyVault, 
 			}
 		}
 		return 1, e.syncStep(ctx, f, kv, secretID, func(tx storage.Tx, ktx storage.KeyVaultTx, s *coffer.Secret, d *coffer.Deployment) (string, uint32, error) {
-			if s != nil {
+			// The secret ends with its remote copy, unless it has left
+			// the vault's folder (moved through another dialect): only
+			// the remote copy goes then.
+			if s != nil && s.ProjectID == kv.ProjectID && s.Path == kv.Path {
 				if err := tx.DeleteSecret(ctx, s.ID); err != nil {
 					return "", 0, err
 				}

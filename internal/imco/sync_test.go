@@ -17,6 +17,7 @@ import (
 	scwsecret "github.com/scaleway/scaleway-sdk-go/api/secret/v1beta1"
 	"github.com/scaleway/scaleway-sdk-go/scw"
 
+	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/engine"
 	"github.com/coffer-dev/coffer/internal/node/nodetest"
 )
@@ -156,8 +157,8 @@ func TestSyncToVault(t *testing.T) {
 	c.ok(http.StatusCreated, "POST", "/v3/secret/secrets/"+s.ID+"/versions", `{"content":"four"}`, nil)
 	runSync(t, src)
 	failed := wantState(t, c, s.ID, "updating_error")
-	if failed.ErrorMessage == "" {
-		t.Fatal("a failed push records no error")
+	if failed.ErrorMessage == "" || strings.Contains(failed.ErrorMessage, target.Creds.SecretKey) {
+		t.Fatalf("a failed push records the error %q", failed.ErrorMessage)
 	}
 	if n := runSync(t, src); n != 0 {
 		t.Fatalf("sync retried at once (%d actions) instead of backing off", n)
@@ -273,7 +274,24 @@ func TestSyncToScaleway(t *testing.T) {
 	if n := runSync(t, src); n != 0 {
 		t.Fatalf("an idle pass did %d actions", n)
 	}
+
+	// A secret moved out of the vault's folder through another dialect
+	// leaves the vault: its remote copy goes, the secret stays.
+	if _, err := src.Engine.UpdateSecret(adminContext(t, src), s.ID, coffer.SecretUpdate{Path: ptr("/elsewhere")}); err != nil {
+		t.Fatal(err)
+	}
+	runSync(t, src)
+	c.fail(http.StatusNotFound, "GET", "/v3/secret/secrets/"+s.ID, "")
+	// Secret Manager schedules a deleted secret's removal.
+	if rs, err := api.GetSecret(&scwsecret.GetSecretRequest{SecretID: s.RemoteID}); err == nil && rs.DeletionRequestedAt == nil {
+		t.Fatal("the remote copy of a secret that left the vault is still there")
+	}
+	if moved, err := src.Engine.GetSecret(adminContext(t, src), s.ID); err != nil || moved.Path != "/elsewhere" {
+		t.Fatalf("the moved secret: %v, %v", moved, err)
+	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestBrownfieldImport(t *testing.T) {
 	target := nodetest.Start(t)
