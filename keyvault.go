@@ -154,6 +154,13 @@ type Label struct {
 	CreatedAt      time.Time
 }
 
+// LabelResource names a labelled resource: a key vault ("key_vault") or a
+// secret of one ("secret").
+type LabelResource struct {
+	ID           string
+	ResourceType string
+}
+
 // KeyVaultService manages key vaults, their secrets and their deployment.
 // Every method authorizes the caller on the vault's project and folder as
 // the secret services do.
@@ -211,4 +218,11 @@ type KeyVaultService interface {
 	CreateLabel(ctx context.Context, name string) (*Label, error)
 	// ListLabels returns the labels of the caller's organization.
 	ListLabels(ctx context.Context) ([]*Label, error)
+	// LabelResources attaches a label to key vaults and secrets, all or
+	// none, and returns them. Returns EINVALID, ENOTFOUND (label, vault,
+	// secret).
+	LabelResources(ctx context.Context, labelID string, rs []LabelResource) ([]LabelResource, error)
+	// UnlabelResource detaches a label from a key vault or a secret.
+	// Returns EINVALID, ENOTFOUND.
+	UnlabelResource(ctx context.Context, labelID string, r LabelResource) error
 }

@@ -765,3 +765,83 @@ func (e *Engine) ListLabels(ctx context.Context) ([]*coffer.Label, error) {
 	})
 	return out, err
 }
+
+// labelKinds are the resource types a label attaches to.
+const (
+	labelKeyVault = "key_vault"
+	labelSecret   = "secret"
+)
+
+// MaxLabelResources bounds the resources one LabelResources call labels.
+const MaxLabelResources = 100
+
+// LabelResources attaches a label to key vaults and secrets.
+func (e *Engine) LabelResources(ctx context.Context, labelID string, rs []coffer.LabelResource) ([]coffer.LabelResource, error) {
+	if len(rs) == 0 {
+		return nil, coffer.Invalid("resources", coffer.ReasonRequired, "resources is required")
+	}
+	if len(rs) > MaxLabelResources {
+		return nil, coffer.Invalid("resources", coffer.ReasonConstraint, fmt.Sprintf("resources must hold at most %d resources", MaxLabelResources))
+	}
+	return rs, e.relabel(ctx, labelID, rs, func(ids []string, id string) []string {
+		if slices.Contains(ids, id) {
+			return ids
+		}
+		return append(ids, id)
+	})
+}
+
+// UnlabelResource detaches a label from a key vault or a secret.
+func (e *Engine) UnlabelResource(ctx context.Context, labelID string, r coffer.LabelResource) error {
+	return e.relabel(ctx, labelID, []coffer.LabelResource{r}, func(ids []string, id string) []string {
+		return slices.DeleteFunc(ids, func(x string) bool { return x == id })
+	})
+}
+
+// relabel changes the label ids of resources with fn, in one transaction.
+func (e *Engine) relabel(ctx context.Context, labelID string, rs []coffer.LabelResource, fn func(ids []string, id string) []string) error {
+	c, err := caller(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rs {
+		if r.ResourceType != labelKeyVault && r.ResourceType != labelSecret {
+			return coffer.Invalid("resource_type", coffer.ReasonConstraint, "resource_type must be key_vault or secret")
+		}
+	}
+	return e.update(ctx, func(tx storage.Tx) error {
+		ktx, err := kvTx(tx)
+		if err != nil {
+			return err
+		}
+		l, err := ktx.GetLabel(ctx, labelID)
+		if errors.Is(err, storage.ErrNotFound) || err == nil && l.OrganizationID != c.Principal.OrganizationID {
+			return coffer.NotFound("label", labelID)
+		} else if err != nil {
+			return err
+		}
+		now := e.Now()
+		for _, r := range rs {
+			if r.ResourceType == labelKeyVault {
+				_, kv, err := e.loadKeyVault(ctx, tx, c, actionWrite, r.ID)
+				if err != nil {
+					return err
+				}
+				kv.LabelIDs, kv.UpdatedAt = fn(kv.LabelIDs, l.ID), now
+				if err := ktx.UpdateKeyVault(ctx, kv); err != nil {
+					return err
+				}
+				continue
+			}
+			_, _, _, d, err := e.loadVaultSecret(ctx, tx, c, actionWrite, r.ID)
+			if err != nil {
+				return err
+			}
+			d.LabelIDs, d.UpdatedAt = fn(d.LabelIDs, l.ID), now
+			if err := ktx.PutDeployment(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

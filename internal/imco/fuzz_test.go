@@ -17,7 +17,7 @@ func FuzzDecodeBody(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for _, v := range []any{&secretRequest{}, &versionRequest{}, &keyVaultRequest{}, &labelRequest{}} {
+		for _, v := range []any{&secretRequest{}, &versionRequest{}, &keyVaultRequest{}, &labelRequest{}, &labelResourcesRequest{}} {
 			err := decodeJSON(body, v)
 			if err == nil {
 				continue

@@ -104,6 +104,8 @@ func (h *Handler) routes() *http.ServeMux {
 	route("/secret/secrets/{id}/discard", m{"DELETE": h.discardSecret})
 	route("/secret/secrets/{id}/versions", m{"GET": h.listVersions, "POST": h.createVersion})
 	route("/labels", m{"GET": h.listLabels, "POST": h.createLabel})
+	route("/labels/{id}/resources", m{"POST": h.labelResources})
+	route("/labels/{id}/resources/{type}/{rid}", m{"DELETE": h.unlabelResource})
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error { return errNoRoute }))
 	return mux
 }

@@ -174,3 +174,36 @@ func (h *Handler) createLabel(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusCreated, toLabel(l))
 	return nil
 }
+
+// labelResources attaches a label to key vaults and secrets and answers
+// the labelled resources.
+func (h *Handler) labelResources(w http.ResponseWriter, r *http.Request) error {
+	var req labelResourcesRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	in := make([]coffer.LabelResource, len(req.Resources))
+	for i, x := range req.Resources {
+		in[i] = coffer.LabelResource{ID: x.ID, ResourceType: x.ResourceType}
+	}
+	rs, err := h.svc.LabelResources(r.Context(), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	out := make([]resourceJSON, len(rs))
+	for i, x := range rs {
+		out[i] = resourceJSON{ID: x.ID, ResourceType: x.ResourceType}
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) unlabelResource(w http.ResponseWriter, r *http.Request) error {
+	err := h.svc.UnlabelResource(r.Context(), r.PathValue("id"),
+		coffer.LabelResource{ID: r.PathValue("rid"), ResourceType: r.PathValue("type")})
+	if err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

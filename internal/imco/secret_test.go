@@ -117,6 +117,38 @@ func TestKeyVaultAndSecretRoutes(t *testing.T) {
 		t.Fatalf("versions after a write through the engine = %+v", vs)
 	}
 
+	// Labels attach to and detach from secrets and key vaults.
+	var l2 label
+	c.ok(http.StatusCreated, "POST", "/v3/labels", `{"name":"team-a"}`, &l2)
+	var labelled []struct {
+		ID           string `json:"id"`
+		ResourceType string `json:"resource_type"`
+	}
+	c.ok(http.StatusOK, "POST", "/v3/labels/"+l2.ID+"/resources", jsonBody(t, map[string]any{"resources": []map[string]string{
+		{"id": s.ID, "resource_type": "secret"}, {"id": kv.ID, "resource_type": "key_vault"}}}), &labelled)
+	if len(labelled) != 2 || labelled[0].ID != s.ID {
+		t.Fatalf("labelled = %+v", labelled)
+	}
+	if gs = getSecret(t, c, s.ID); !slices.Equal(gs.LabelIDs, []string{l.ID, l2.ID}) {
+		t.Fatalf("secret labels = %v", gs.LabelIDs)
+	}
+	c.ok(http.StatusOK, "GET", "/v3/secret/key_vaults/"+kv.ID, "", &got)
+	if !slices.Equal(got.LabelIDs, []string{l.ID, l2.ID}) {
+		t.Fatalf("key vault labels = %v", got.LabelIDs)
+	}
+	c.ok(http.StatusNoContent, "DELETE", "/v3/labels/"+l.ID+"/resources/secret/"+s.ID, "", nil)
+	if gs = getSecret(t, c, s.ID); !slices.Equal(gs.LabelIDs, []string{l2.ID}) {
+		t.Fatalf("secret labels after detach = %v", gs.LabelIDs)
+	}
+	c.fail(http.StatusNotFound, "POST", "/v3/labels/nope/resources", `{"resources":[{"id":"`+s.ID+`","resource_type":"secret"}]}`)
+	c.fail(http.StatusUnprocessableEntity, "POST", "/v3/labels/"+l.ID+"/resources", `{"resources":[{"id":"`+s.ID+`","resource_type":"server"}]}`)
+	c.fail(http.StatusUnprocessableEntity, "POST", "/v3/labels/"+l.ID+"/resources", `{"resources":[]}`)
+	// All or none: an unknown resource leaves the known one unlabelled.
+	c.fail(http.StatusNotFound, "POST", "/v3/labels/"+l.ID+"/resources", `{"resources":[{"id":"`+s.ID+`","resource_type":"secret"},{"id":"`+s.ID+`x","resource_type":"secret"}]}`)
+	if gs = getSecret(t, c, s.ID); !slices.Equal(gs.LabelIDs, []string{l2.ID}) {
+		t.Fatalf("secret labels after a refused attach = %v", gs.LabelIDs)
+	}
+
 	// Rename, then delete: a secret of a vault without target ends at once.
 	c.ok(http.StatusOK, "PUT", "/v3/secret/secrets/"+s.ID, `{"name":"db-pass"}`, &gs)
 	if gs.Name != "db-pass" {

@@ -121,6 +121,17 @@ type keyVaultRequest struct {
 	TargetCredential *string   `json:"target_credential"`
 }
 
+// resourceJSON is a labelled resource.
+type resourceJSON struct {
+	ID           string `json:"id"`
+	ResourceType string `json:"resource_type"`
+}
+
+// labelResourcesRequest is the body of a label's attachment.
+type labelResourcesRequest struct {
+	Resources []resourceJSON `json:"resources"`
+}
+
 // labelRequest is the body of a label's create.
 type labelRequest struct {
 	Name *string `json:"name"`
