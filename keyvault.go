@@ -161,6 +161,12 @@ type LabelResource struct {
 	ResourceType string
 }
 
+// VaultStatus is a key vault with the deployment of each of its secrets.
+type VaultStatus struct {
+	KeyVault *KeyVault
+	Secrets  []*VaultSecret
+}
+
 // KeyVaultService manages key vaults, their secrets and their deployment.
 // Every method authorizes the caller on the vault's project and folder as
 // the secret services do.
@@ -213,6 +219,10 @@ type KeyVaultService interface {
 	// returns how many it imported. Returns ENOTFOUND, EPRECONDITION (no
 	// target), EUNAVAILABLE (the target failed).
 	ImportKeyVault(ctx context.Context, id string) (int, error)
+
+	// SyncStatus returns every key vault the caller sees with the
+	// deployment of each of its secrets.
+	SyncStatus(ctx context.Context) ([]*VaultStatus, error)
 
 	// CreateLabel returns EINVALID, ECONFLICT.
 	CreateLabel(ctx context.Context, name string) (*Label, error)

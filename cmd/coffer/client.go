@@ -78,6 +78,13 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		return group("cert", certUsage, args[1:], map[string]cmdFunc{
 			"issue": cmdCertIssue, "revoke": cmdCertRevoke, "ca": cmdCertCA,
 		})
+	case "vault":
+		return group("vault", vaultUsage, args[1:], map[string]cmdFunc{
+			"create": cmdVaultCreate, "list": cmdVaultList, "get": cmdVaultGet,
+			"delete": cmdVaultDelete, "import": cmdVaultImport,
+		})
+	case "sync":
+		return group("sync", syncUsage, args[1:], map[string]cmdFunc{"status": cmdSyncStatus})
 	case "secret":
 		return group("secret", secretUsage, args[1:], map[string]cmdFunc{
 			"create": cmdSecretCreate, "list": cmdSecretList, "get": cmdSecretGet,

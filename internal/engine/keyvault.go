@@ -845,3 +845,65 @@ func (e *Engine) relabel(ctx context.Context, labelID string, rs []coffer.LabelR
 		return nil
 	})
 }
+
+// SyncStatus returns the key vaults the caller sees, each with its
+// secrets' deployments, in one read.
+func (e *Engine) SyncStatus(ctx context.Context) ([]*coffer.VaultStatus, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []*coffer.VaultStatus
+	err = e.view(ctx, func(tx storage.Tx) error {
+		ktx, err := kvTx(tx)
+		if err != nil {
+			return err
+		}
+		projects, err := tx.ListProjects(ctx, c.Principal.OrganizationID)
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for _, p := range projects {
+			if c.ProjectScope == "" || p.ID == c.ProjectScope {
+				ids = append(ids, p.ID)
+			}
+		}
+		kvs, err := ktx.ListKeyVaults(ctx, ids)
+		if err != nil {
+			return err
+		}
+		now := e.Now()
+		for _, kv := range kvs {
+			if err := e.authorize(ctx, tx, c, actionRead, kv.ProjectID, kv.Path); err != nil {
+				if code := coffer.ErrorCode(err); code == coffer.EFORBIDDEN || code == coffer.ENOTFOUND {
+					continue
+				}
+				return err
+			}
+			secrets, _, err := tx.ListSecrets(ctx, storage.SecretQuery{ProjectIDs: []string{kv.ProjectID}, Path: kv.Path})
+			if err != nil {
+				return err
+			}
+			ds, err := ktx.ListDeployments(ctx, kv.ID)
+			if err != nil {
+				return err
+			}
+			byID := make(map[string]*coffer.Deployment, len(ds))
+			for _, d := range ds {
+				byID[d.SecretID] = d
+			}
+			st := &coffer.VaultStatus{KeyVault: &kv.KeyVault}
+			for _, s := range secrets {
+				d, ok := byID[s.ID]
+				if !ok {
+					d = newDeployment(kv, s, now)
+				}
+				st.Secrets = append(st.Secrets, shown(kv, s, d))
+			}
+			out = append(out, st)
+		}
+		return nil
+	})
+	return out, err
+}
