@@ -1,14 +1,17 @@
 package imco_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,11 +100,31 @@ func scwAPI(t *testing.T, n *nodetest.Node) *scwsecret.API {
 	return scwsecret.NewAPI(sc)
 }
 
+// lockedBuffer is a log sink safe for concurrent writers.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 func TestSyncToVault(t *testing.T) {
 	clock := nodetest.NewClock()
 	target := nodetest.Start(t)
 	proxy := newSwitchable(t, target)
-	src := nodetest.Start(t, nodetest.WithNow(clock.Now))
+	var logs lockedBuffer
+	src := nodetest.Start(t, nodetest.WithNow(clock.Now),
+		nodetest.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	c := newClient(t, src, src.Creds.SecretKey)
 	kv := vaultKV(t, target)
 	ctx := context.Background()
@@ -211,6 +234,9 @@ func TestSyncToVault(t *testing.T) {
 		}
 	}
 	src.Stop(t)
+	if l := logs.String(); !strings.Contains(l, "key vault sync failed") || strings.Contains(l, target.Creds.SecretKey) {
+		t.Fatalf("the logs miss the failure or hold the target's credential:\n%s", l)
+	}
 	recs := nodetest.OpenSQL(t, src.DataDir, src.Store).AuditRecords(t)
 	b, _ := json.Marshal(recs)
 	if strings.Contains(string(b), target.Creds.SecretKey) {

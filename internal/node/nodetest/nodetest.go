@@ -69,6 +69,9 @@ func WithJobTiming(interval, leaseTTL, leaseRenew time.Duration) Option {
 // WithoutReadCache turns the node's read cache off.
 func WithoutReadCache() Option { return func(c *node.Config) { c.NoReadCache = true } }
 
+// WithLogger sets the node's logger.
+func WithLogger(l *slog.Logger) Option { return func(c *node.Config) { c.Logger = l } }
+
 // WithRegions sets the Scaleway regions served.
 func WithRegions(r ...string) Option { return func(c *node.Config) { c.Regions = r } }
 
