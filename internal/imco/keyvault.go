@@ -59,6 +59,18 @@ func (h *Handler) updateKeyVault(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
+	// A target is set when the vault is created; a silently ignored new
+	// credential would look like a rotation that did not happen.
+	for field, set := range map[string]bool{
+		"target_kind": req.TargetKind != nil, "target_address": req.TargetAddress != nil,
+		"target_mount": req.TargetMount != nil, "target_namespace": req.TargetNamespace != nil,
+		"target_project": req.TargetProject != nil, "target_region": req.TargetRegion != nil,
+		"target_credential": req.TargetCredential != nil, "path": req.Path != nil, "project_id": req.ProjectID != nil,
+	} {
+		if set {
+			return coffer.Invalid(field, coffer.ReasonConstraint, field+" is set when the key vault is created")
+		}
+	}
 	kv, err := h.svc.UpdateKeyVault(r.Context(), r.PathValue("id"), coffer.KeyVaultUpdate{Name: req.Name, LabelIDs: req.LabelIDs})
 	if err != nil {
 		return err
