@@ -323,7 +323,16 @@ func (e *Engine) syncSecret(ctx context.Context, f Fence, kv *storage.KeyVault, 
 		}
 		done++
 		err = e.syncStep(ctx, f, kv, secretID, func(_ storage.Tx, ktx storage.KeyVaultTx, s *coffer.Secret, d *coffer.Deployment) (string, uint32, error) {
-			if s == nil || d.State == coffer.DeployDecommissioning {
+			if d.State == coffer.DeployDecommissioning {
+				// Deleted while it was pushed: the decommissioning
+				// removes what the push created.
+				if d.RemoteID == "" {
+					d.RemoteID = newID
+					return "push", rev, ktx.PutDeployment(ctx, d)
+				}
+				return "", 0, nil
+			}
+			if s == nil {
 				return "", 0, nil
 			}
 			d.RemoteID = newID
@@ -345,6 +354,12 @@ func (e *Engine) syncSecret(ctx context.Context, f Fence, kv *storage.KeyVault, 
 			}
 			return action, rev, ktx.PutDeployment(ctx, d)
 		})
+		if errors.Is(err, storage.ErrNotFound) {
+			// The secret and its deployment were removed while it was
+			// pushed (nothing was deployed then, as far as the removal
+			// knew): remove what the push created.
+			return done, client.Delete(ctx, newID)
+		}
 		if err != nil {
 			return done, err
 		}

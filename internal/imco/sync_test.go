@@ -31,6 +31,8 @@ import (
 type switchable struct {
 	URL  string
 	down atomic.Bool
+	// beforeWrite, when set, runs before a write is forwarded.
+	beforeWrite atomic.Pointer[func()]
 }
 
 func newSwitchable(t *testing.T, target *nodetest.Node) *switchable {
@@ -43,6 +45,9 @@ func newSwitchable(t *testing.T, target *nodetest.Node) *switchable {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s.down.Load() {
 			panic(http.ErrAbortHandler)
+		}
+		if fn := s.beforeWrite.Load(); fn != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut) {
+			(*fn)()
 		}
 		rp.ServeHTTP(w, r)
 	}))
@@ -387,5 +392,37 @@ func TestSyncJob(t *testing.T) {
 	}
 	if got, err := vaultKV(t, target).Get(context.Background(), "by-job"); err != nil || got.Data["value"] != "x" {
 		t.Fatalf("target holds %v, %v", got, err)
+	}
+}
+
+// TestDeleteDuringPush deletes a secret while its first push is on the
+// wire: the remote copy the push creates is removed.
+func TestDeleteDuringPush(t *testing.T) {
+	target := nodetest.Start(t)
+	proxy := newSwitchable(t, target)
+	src := nodetest.Start(t)
+	c := newClient(t, src, src.Creds.SecretKey)
+	var v keyVault
+	c.ok(http.StatusCreated, "POST", "/v3/secret/key_vaults", jsonBody(t, map[string]any{
+		"name": "racy", "project_id": src.Creds.ProjectID, "target_kind": "vault",
+		"target_address": proxy.URL, "target_credential": target.Creds.SecretKey,
+	}), &v)
+	var s secret
+	c.ok(http.StatusCreated, "POST", "/v3/secret/key_vaults/"+v.ID+"/secrets", `{"name":"gone","content":"x"}`, &s)
+	var once sync.Once
+	del := func() {
+		once.Do(func() {
+			var d secret
+			c.ok(http.StatusOK, "DELETE", "/v3/secret/secrets/"+s.ID, "", &d)
+			if d.State != "end" {
+				t.Errorf("deleted before any push: %s", d.State)
+			}
+		})
+	}
+	proxy.beforeWrite.Store(&del)
+	runSync(t, src)
+	c.fail(http.StatusNotFound, "GET", "/v3/secret/secrets/"+s.ID, "")
+	if _, err := vaultKV(t, target).Get(context.Background(), "gone"); !errors.Is(err, vault.ErrSecretNotFound) {
+		t.Fatalf("the push of a deleted secret left a remote copy: %v", err)
 	}
 }
