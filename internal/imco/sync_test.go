@@ -306,6 +306,27 @@ func TestSyncToScaleway(t *testing.T) {
 		t.Fatalf("an idle pass did %d actions", n)
 	}
 
+	// The remote secret scheduled for deletion behind coffer's back: the
+	// push fails and says why; restored, a retry deploys to it.
+	if err := api.DeleteSecret(&scwsecret.DeleteSecretRequest{SecretID: s.RemoteID}); err != nil {
+		t.Fatal(err)
+	}
+	c.ok(http.StatusCreated, "POST", "/v3/secret/secrets/"+s.ID+"/versions", `{"content":"pw-3"}`, nil)
+	runSync(t, src)
+	if e := wantState(t, c, s.ID, "updating_error"); !strings.Contains(e.ErrorMessage, "scheduled for deletion") {
+		t.Fatalf("error %q", e.ErrorMessage)
+	}
+	if _, err := api.RestoreSecret(&scwsecret.RestoreSecretRequest{SecretID: s.RemoteID}); err != nil {
+		t.Fatal(err)
+	}
+	c.ok(http.StatusOK, "PUT", "/v3/secret/secrets/"+s.ID+"/retry", "", nil)
+	runSync(t, src)
+	wantState(t, c, s.ID, "available")
+	latest, err = api.AccessSecretVersion(&scwsecret.AccessSecretVersionRequest{SecretID: s.RemoteID, Revision: "latest"})
+	if err != nil || string(latest.Data) != "pw-3" {
+		t.Fatalf("target's latest = %q, %v", latest.Data, err)
+	}
+
 	// A secret moved out of the vault's folder through another dialect
 	// leaves the vault: its remote copy goes, the secret stays.
 	if _, err := src.Engine.UpdateSecret(adminContext(t, src), s.ID, coffer.SecretUpdate{Path: ptr("/elsewhere")}); err != nil {

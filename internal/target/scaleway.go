@@ -52,6 +52,20 @@ func isScwNotFound(err error) bool {
 // Push adds value as a new version of the secret unless its latest value
 // is value; a secret without remote id is found by name, or created.
 func (s *Scaleway) Push(ctx context.Context, remoteID, name string, value []byte) (string, bool, error) {
+	if remoteID != "" {
+		// A remote secret removed behind coffer's back is found again by
+		// name, or created; one scheduled for removal is left to whoever
+		// scheduled it (restore it, or discard the secret).
+		sec, err := s.api.GetSecret(&secret.GetSecretRequest{Region: s.region, SecretID: remoteID}, scw.WithContext(ctx))
+		switch {
+		case isScwNotFound(err):
+			remoteID = ""
+		case err == nil && sec.DeletionRequestedAt != nil:
+			return "", false, fmt.Errorf("scaleway target: the remote secret %s is scheduled for deletion: restore it on the target", remoteID)
+		case err != nil:
+			return "", false, fmt.Errorf("scaleway target: read %s: %w", remoteID, err)
+		}
+	}
 	if remoteID == "" {
 		list, err := s.api.ListSecrets(&secret.ListSecretsRequest{Region: s.region, ProjectID: &s.project, Name: &name, Path: scw.StringPtr("/")}, scw.WithContext(ctx))
 		if err != nil {
@@ -83,7 +97,8 @@ func (s *Scaleway) Push(ctx context.Context, remoteID, name string, value []byte
 			clear(cur.Data)
 		}
 	}
-	if _, err := s.api.CreateSecretVersion(&secret.CreateSecretVersionRequest{Region: s.region, SecretID: remoteID, Data: value}, scw.WithContext(ctx)); err != nil {
+	_, err := s.api.CreateSecretVersion(&secret.CreateSecretVersionRequest{Region: s.region, SecretID: remoteID, Data: value}, scw.WithContext(ctx))
+	if err != nil {
 		return "", false, fmt.Errorf("scaleway target: write %s: %w", remoteID, err)
 	}
 	return remoteID, true, nil
