@@ -107,7 +107,10 @@ func due(kv *storage.KeyVault, s *coffer.Secret, d *coffer.Deployment, now time.
 	case coffer.DeployEnd:
 		return false
 	}
-	return s != nil && (s.LatestRevision > d.PushedRevision || d.RemoteID == "") && s.LatestRevision > 0
+	// A deployment in progress is due even when it has pushed every
+	// version (its state is then put right).
+	inProgress := d.State != coffer.DeployAvailable
+	return s != nil && (s.LatestRevision > d.PushedRevision || d.RemoteID == "" || inProgress) && s.LatestRevision > 0
 }
 
 // RunSync deploys what is due in every key vault with a target and
@@ -264,6 +267,10 @@ func (e *Engine) syncSecret(ctx context.Context, f Fence, kv *storage.KeyVault, 
 			value    coffer.Payload
 			name     string
 			remoteID string
+			// seen is the newest revision the read saw: a version
+			// written after it is pushed by a later pass, never
+			// counted as pushed.
+			seen uint32
 		)
 		err := e.view(ctx, func(tx storage.Tx) error {
 			ktx, err := kvTx(tx)
@@ -284,12 +291,15 @@ func (e *Engine) syncSecret(ctx context.Context, f Fence, kv *storage.KeyVault, 
 			if d.DesiredRemoteID != "" {
 				name = d.DesiredRemoteID
 			}
-			vs, _, err := tx.ListVersions(ctx, secretID, coffer.VersionFilter{States: []coffer.VersionState{coffer.VersionEnabled}})
+			vs, _, err := tx.ListVersions(ctx, secretID, coffer.VersionFilter{})
 			if err != nil {
 				return err
 			}
 			for _, v := range vs {
-				if v.Revision > d.PushedRevision {
+				seen = max(seen, v.Revision)
+			}
+			for _, v := range vs {
+				if v.Revision > d.PushedRevision && v.State == coffer.VersionEnabled {
 					full, err := tx.GetVersion(ctx, secretID, v.Revision)
 					if err != nil {
 						return err
@@ -305,14 +315,22 @@ func (e *Engine) syncSecret(ctx context.Context, f Fence, kv *storage.KeyVault, 
 			return done, err
 		}
 		if rev == 0 {
-			// Nothing left to push (the newest versions are disabled):
-			// the deployment is up to date.
+			// Nothing left to push among the versions the read saw (the
+			// newer ones are not enabled): up to date, unless a version
+			// came since, which the next pass pushes.
 			return done, e.syncStep(ctx, f, kv, secretID, func(_ storage.Tx, ktx storage.KeyVaultTx, s *coffer.Secret, d *coffer.Deployment) (string, uint32, error) {
-				if s == nil || d.State == coffer.DeployAvailable && d.PushedRevision >= s.LatestRevision {
+				if s == nil || d.State == coffer.DeployDecommissioning {
 					return "", 0, nil
 				}
-				d.PushedRevision = max(d.PushedRevision, s.LatestRevision)
-				d.State, d.Attempts, d.NextAttemptAt, d.LastError = coffer.DeployAvailable, 0, nil, ""
+				changed := seen > d.PushedRevision
+				d.PushedRevision = max(d.PushedRevision, seen)
+				if d.PushedRevision >= s.LatestRevision && d.State != coffer.DeployAvailable {
+					d.State, changed = coffer.DeployAvailable, true
+				}
+				if !changed {
+					return "", 0, nil
+				}
+				d.Attempts, d.NextAttemptAt, d.LastError = 0, nil, ""
 				return "up-to-date", 0, ktx.PutDeployment(ctx, d)
 			})
 		}
