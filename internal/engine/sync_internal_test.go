@@ -37,6 +37,7 @@ func TestDue(t *testing.T) {
 		{"waits for retry", coffer.Deployment{State: coffer.DeployStalled}, s, false},
 		{"decommissioning", coffer.Deployment{State: coffer.DeployDecommissioning}, nil, true},
 		{"no versions", coffer.Deployment{State: coffer.DeployStart}, &coffer.Secret{}, false},
+		{"in progress, all pushed", coffer.Deployment{State: coffer.DeployUpdatingVersions, PushedRevision: 2, RemoteID: "r"}, s, true},
 	}
 	for _, tc := range cases {
 		if got := due(kv, tc.s, &tc.d, now); got != tc.want {
