@@ -36,8 +36,10 @@ var layers = map[string][]string{
 	"internal/okms":                {"", "internal/auth"},
 	"internal/ncloud":              {"", "internal/auth"},
 	"internal/vaultkv":             {"", "internal/auth"},
+	"internal/imco":                {"", "internal/auth"},
+	"internal/target":              {"", "internal/engine", "github.com/hashicorp/vault/api", "github.com/scaleway/scaleway-sdk-go"},
 	"internal/adminapi":            {"", "internal/auth"},
-	"internal/server":              {"", "internal/adminapi", "internal/ncloud", "internal/okms", "internal/scaleway", "internal/vaultkv"},
+	"internal/server":              {"", "internal/adminapi", "internal/imco", "internal/ncloud", "internal/okms", "internal/scaleway", "internal/vaultkv"},
 	"internal/scheduler":           {},
 	"internal/webhook":             {},
 	// A user's program: the standard library only.
@@ -49,7 +51,7 @@ var layers = map[string][]string{
 	// tests; the command runs a node or talks to one over HTTP.
 	"internal/node": {"", "internal/adminapi", "internal/audit", "internal/engine", "internal/keyring", "internal/postgres",
 		"internal/scheduler", "internal/seal", "internal/server", "internal/sqlite", "internal/storage", "internal/storage/cache",
-		"internal/webhook"},
+		"internal/target", "internal/webhook"},
 	"internal/node/nodetest": {"", "internal/audit", "internal/engine", "internal/keyring", "internal/node", "internal/postgres",
 		"internal/postgres/pgtest", "internal/seal", "internal/sqlite", "internal/storage", "modernc.org/sqlite", "github.com/jackc/pgx/v5"},
 	"cmd/coffer": {"", "internal/adminapi", "internal/bench", "internal/engine", "internal/node", "internal/postgres", "internal/secretref", "internal/webhook",

@@ -82,6 +82,13 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		return group("trigger", triggerUsage, args[1:], map[string]cmdFunc{
 			"create": cmdTriggerCreate, "list": cmdTriggerList, "delete": cmdTriggerDelete,
 		})
+	case "vault":
+		return group("vault", vaultUsage, args[1:], map[string]cmdFunc{
+			"create": cmdVaultCreate, "list": cmdVaultList, "get": cmdVaultGet,
+			"delete": cmdVaultDelete, "import": cmdVaultImport,
+		})
+	case "sync":
+		return group("sync", syncUsage, args[1:], map[string]cmdFunc{"status": cmdSyncStatus})
 	case "secret":
 		return group("secret", secretUsage, args[1:], map[string]cmdFunc{
 			"create": cmdSecretCreate, "list": cmdSecretList, "get": cmdSecretGet,

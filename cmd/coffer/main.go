@@ -31,6 +31,10 @@ Usage:
                                   PATH/NAME#field, either with @REVISION)
   coffer run [--env NAME=REF]... -- COMMAND [ARG]...
                                   run COMMAND with secrets in its environment
+  coffer vault create|list|get|delete|import ...
+                                  key vaults: folders whose secrets are
+                                  deployed to Vault or Scaleway
+  coffer sync status              what is pending or failed, and why
   coffer iam project|principal|key|policy ...
                                   manage projects, principals, API keys and
                                   their policies

@@ -46,12 +46,19 @@ var routes = []route{
 	{"GET", "/policies", "List policies, of one principal with ?principal_id=", "", 200},
 	{"POST", "/policies", "Grant a principal permission sets on a project or all projects, optionally below a path", "CreatePolicyRequest", 201},
 	{"DELETE", "/policies/{id}", "Delete a policy", "", 204},
+	{"GET", "/key-vaults", "List key vaults", "", 200},
+	{"POST", "/key-vaults", "Create a key vault: a folder whose secrets are deployed to a target (the credential is write-only)", "CreateKeyVaultRequest", 201},
+	{"GET", "/key-vaults/{id}", "Get a key vault", "", 200},
+	{"DELETE", "/key-vaults/{id}", "Delete an empty key vault", "", 204},
+	{"POST", "/key-vaults/{id}/import", "Import the target's secrets into the key vault (brownfield)", "", 200},
+	{"GET", "/sync", "Each key vault's deployments: pending, failed and why", "", 200},
 }
 
 // schemas are the request bodies the document names.
 var schemas = map[string]map[string]string{
 	"IssueRequest":              {"principal_id": "string", "project_id": "string", "ttl": "string"},
 	"CreateProjectRequest":      {"name": "string"},
+	"CreateKeyVaultRequest":     {"project_id": "string", "name": "string", "path": "string", "target": "object"},
 	"CreateOrganizationRequest": {"name": "string"},
 	"CreateTriggerRequest":      {"project_id": "string", "name": "string", "url": "string"},
 	"CreatePrincipalRequest":    {"kind": "string", "name": "string", "admin": "boolean"},

@@ -107,6 +107,9 @@ type Engine struct {
 	// accessed holds access times until FlushAccessTimes (accessed.go).
 	accessed      accessTracker
 	accessFlushMu sync.Mutex
+
+	// targets opens the clients of key vault targets (sync.go).
+	targets atomic.Pointer[Targets]
 }
 
 var (

@@ -54,6 +54,7 @@ func newScheduler(cfg Config, s store, e *engine.Engine) *scheduler.Scheduler {
 		scheduler.Job{Name: engine.JobDueVersions, Run: fenced(e.RunDueVersions)},
 		scheduler.Job{Name: engine.JobDueSecrets, Run: fenced(e.RunDueSecrets)},
 		scheduler.Job{Name: engine.JobRotations, Run: fenced(e.RunDueRotations)},
+		scheduler.Job{Name: engine.JobSync, Run: fenced(e.RunSync)},
 	)
 }
 

@@ -32,6 +32,7 @@ import (
 	"github.com/coffer-dev/coffer/internal/server"
 	"github.com/coffer-dev/coffer/internal/sqlite"
 	"github.com/coffer-dev/coffer/internal/storage/cache"
+	"github.com/coffer-dev/coffer/internal/target"
 	"github.com/coffer-dev/coffer/internal/webhook"
 )
 
@@ -254,6 +255,8 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
 		Audit: n.auditWrite(), Webhooks: webhook.New(cfg.Webhook), JobTimeout: cfg.JobTimeout,
 	})
+	// Key vaults deploy to their targets through these clients (sync job).
+	n.Engine.SetTargets(&target.Clients{})
 	n.listener = listen(n.raw, n.cache, n.Engine, readCacheMaxStale(cfg)/4, cfg.Logger)
 	creds, err := n.Engine.Bootstrap(ctx)
 	if err != nil {

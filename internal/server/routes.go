@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/coffer-dev/coffer/internal/adminapi"
+	"github.com/coffer-dev/coffer/internal/imco"
 	"github.com/coffer-dev/coffer/internal/ncloud"
 	"github.com/coffer-dev/coffer/internal/okms"
 	"github.com/coffer-dev/coffer/internal/scaleway"
@@ -15,6 +16,7 @@ type Service interface {
 	vaultkv.Service
 	okms.Service
 	ncloud.Service
+	imco.Service
 	adminapi.Service
 }
 
@@ -35,6 +37,7 @@ func routes(cfg Config) []Mount {
 	})
 	okmsAPI := okms.New(okms.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
 	naver := ncloud.New(ncloud.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
+	imcoAPI := imco.New(imco.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
 	admin := adminapi.New(cfg.Service, cfg.Logger).WithSystem(cfg.System)
 
 	return []Mount{
@@ -50,6 +53,10 @@ func routes(cfg Config) []Mount {
 		{Name: "ncloud", Prefix: "/action/v1", Handler: naver.Action(), Errors: naver},
 		{Name: "ncloud", Prefix: "/secretmanager/api/v1", Handler: naver, Errors: naver},
 		{Name: "ncloud", Prefix: "/secretmanager/action/v1", Handler: naver.Action(), Errors: naver},
+		// IMCO's user API is under /v3; its agent API (hosts fetching a
+		// secret version's content) at the root's /secret.
+		{Name: "imco", Prefix: "/v3", Handler: imcoAPI, Errors: imcoAPI},
+		{Name: "imco", Prefix: "/secret", Handler: imcoAPI.Agent(), Errors: imcoAPI},
 		{Name: "admin", Prefix: adminapi.Prefix, Handler: admin, Errors: admin},
 	}
 }

@@ -80,6 +80,9 @@ func WithJobTimeout(d time.Duration) Option { return func(c *node.Config) { c.Jo
 // WithoutReadCache turns the node's read cache off.
 func WithoutReadCache() Option { return func(c *node.Config) { c.NoReadCache = true } }
 
+// WithLogger sets the node's logger.
+func WithLogger(l *slog.Logger) Option { return func(c *node.Config) { c.Logger = l } }
+
 // WithRegions sets the Scaleway regions served.
 func WithRegions(r ...string) Option { return func(c *node.Config) { c.Regions = r } }
 

@@ -69,6 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"TouchVersions", testTouchVersions},
 		{"Triggers", testTriggers},
 		{"DueRotations", testDueRotations},
+		{"KeyVaults", testKeyVaults},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

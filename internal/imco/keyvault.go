@@ -1,0 +1,99 @@
+package imco
+
+import (
+	"net/http"
+
+	"github.com/coffer-dev/coffer"
+)
+
+func (h *Handler) listKeyVaults(w http.ResponseWriter, r *http.Request) error {
+	kvs, err := h.svc.ListKeyVaults(r.Context())
+	if err != nil {
+		return err
+	}
+	out := make([]keyVaultJSON, len(kvs))
+	for i, kv := range kvs {
+		out[i] = toKeyVault(kv)
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+func (h *Handler) createKeyVault(w http.ResponseWriter, r *http.Request) error {
+	var req keyVaultRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	in := coffer.KeyVaultCreate{
+		ProjectID: str(req.ProjectID), Name: str(req.Name), Path: str(req.Path),
+		Target: coffer.Target{
+			Kind: coffer.TargetKind(str(req.TargetKind)), Address: str(req.TargetAddress), Mount: str(req.TargetMount),
+			Namespace: str(req.TargetNamespace), Project: str(req.TargetProject), Region: str(req.TargetRegion),
+		},
+	}
+	if req.TargetCredential != nil {
+		in.Target.Credential = coffer.Payload(*req.TargetCredential)
+	}
+	if req.LabelIDs != nil {
+		in.LabelIDs = *req.LabelIDs
+	}
+	kv, err := h.svc.CreateKeyVault(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toKeyVault(kv))
+	return nil
+}
+
+func (h *Handler) getKeyVault(w http.ResponseWriter, r *http.Request) error {
+	kv, err := h.svc.GetKeyVault(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toKeyVault(kv))
+	return nil
+}
+
+func (h *Handler) updateKeyVault(w http.ResponseWriter, r *http.Request) error {
+	var req keyVaultRequest
+	if err := decodeBody(r, &req); err != nil {
+		return err
+	}
+	// A target is set when the vault is created; a silently ignored new
+	// credential would look like a rotation that did not happen.
+	for field, set := range map[string]bool{
+		"target_kind": req.TargetKind != nil, "target_address": req.TargetAddress != nil,
+		"target_mount": req.TargetMount != nil, "target_namespace": req.TargetNamespace != nil,
+		"target_project": req.TargetProject != nil, "target_region": req.TargetRegion != nil,
+		"target_credential": req.TargetCredential != nil, "path": req.Path != nil, "project_id": req.ProjectID != nil,
+	} {
+		if set {
+			return coffer.Invalid(field, coffer.ReasonConstraint, field+" is set when the key vault is created")
+		}
+	}
+	kv, err := h.svc.UpdateKeyVault(r.Context(), r.PathValue("id"), coffer.KeyVaultUpdate{Name: req.Name, LabelIDs: req.LabelIDs})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toKeyVault(kv))
+	return nil
+}
+
+func (h *Handler) deleteKeyVault(w http.ResponseWriter, r *http.Request) error {
+	kv, err := h.svc.DeleteKeyVault(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toKeyVault(kv))
+	return nil
+}
+
+// importKeyVault imports the target's secrets (brownfield) and answers the
+// key vault, as IMCO's brownfield imports answer the cloud account.
+func (h *Handler) importKeyVault(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if _, err := h.svc.ImportKeyVault(r.Context(), id); err != nil {
+		return err
+	}
+	return h.getKeyVault(w, r)
+}
