@@ -26,6 +26,7 @@ var routes = []route{
 	{"GET", "/audit", "List audit records", "", 200},
 	{"GET", "/audit/verify", "Verify the audit chain, against an anchor with ?anchor=SEQ:HASH", "", 200},
 	{"GET", "/secrets/{secret_id}/versions", "List a secret's versions with when each was last accessed", "", 200},
+	{"POST", "/secrets/{secret_id}/rotate", "Rotate fields of a key_value secret: a new version with new random values (fields: name to length, 5 to 32; none: the rotation targets); the values are not returned", "RotateRequest", 200},
 	{"GET", "/triggers", "List the rotation triggers of a project (project_id), or of every project the caller may see", "", 200},
 	{"POST", "/triggers", "Create a rotation trigger (a webhook; RotationManager); the signing secret is shown once", "CreateTriggerRequest", 201},
 	{"GET", "/triggers/{id}", "Get a rotation trigger with its linked secrets", "", 200},
@@ -63,6 +64,7 @@ var schemas = map[string]map[string]string{
 	"CreateTriggerRequest":      {"project_id": "string", "name": "string", "url": "string"},
 	"CreatePrincipalRequest":    {"kind": "string", "name": "string", "admin": "boolean"},
 	"CreateAPIKeyRequest":       {"principal_id": "string", "default_project_id": "string", "description": "string", "expires_at": "string"},
+	"RotateRequest":             {"fields": "object"},
 	"UpdateAPIKeyRequest":       {"disabled": "boolean"},
 	"CreatePolicyRequest":       {"principal_id": "string", "project_id": "string", "path_prefix": "string", "permission_sets": "array"},
 }
