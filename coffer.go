@@ -16,8 +16,9 @@ const (
 	// oldest is pruned, when neither the secret nor its project says otherwise.
 	DefaultMaxVersions = 10
 
-	// DeletionDelay is how long a secret or version scheduled for deletion
-	// can still be restored before it is purged.
+	// DeletionDelay is how long a version scheduled for deletion can still
+	// be restored before it is purged, and the default of a secret's
+	// (ProjectSettings.DeletionDelay).
 	DeletionDelay = 7 * 24 * time.Hour
 
 	// MaxPayloadSize is the default maximum size of a version's data.

@@ -60,6 +60,9 @@ type ProjectSettingsUpdate struct {
 	// new versions of every secret of the project live forever, whatever
 	// their secret's VersionTTL.
 	VersionTTL *time.Duration
+	// DeletionDelay 0 restores coffer's default, DeletionDelay; else from
+	// MinDeletionDelay to MaxDeletionDelay.
+	DeletionDelay *time.Duration
 }
 
 // KeyValueService is what the dialects that address secrets by their full

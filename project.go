@@ -34,7 +34,27 @@ type ProjectSettings struct {
 	// both are set, the shorter applies; a negative VersionTTL makes new
 	// versions live forever, whatever their secret's.
 	VersionTTL time.Duration
+	// DeletionDelay is how long a secret scheduled for deletion (NAVER's
+	// request-deletion, Scaleway's DeleteSecret) waits before it is
+	// destroyed; 0 = coffer.DeletionDelay. Versions scheduled for
+	// deletion always wait coffer.DeletionDelay.
+	DeletionDelay time.Duration
 }
+
+// SecretDeletionDelay returns the waiting period of a secret scheduled for
+// deletion in the project.
+func (s ProjectSettings) SecretDeletionDelay() time.Duration {
+	if s.DeletionDelay > 0 {
+		return s.DeletionDelay
+	}
+	return DeletionDelay
+}
+
+// Bounds of ProjectSettings.DeletionDelay, when set.
+const (
+	MinDeletionDelay = 24 * time.Hour
+	MaxDeletionDelay = 90 * 24 * time.Hour
+)
 
 // ProjectService reads and changes projects.
 type ProjectService interface {

@@ -30,6 +30,7 @@ Commands:
   get      show a secret
   update   change a secret's name, path, description, tags or protection
   delete   delete a secret (it can be restored for 7 days)
+  rotate   give fields of a key_value secret new random values
 
 SECRET is a secret id or a path such as /prod/db (prod/db and a bare name
 in / work too). Run "coffer secret COMMAND -h" for a command's flags.
@@ -92,7 +93,7 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 	case "secret":
 		return group("secret", secretUsage, args[1:], map[string]cmdFunc{
 			"create": cmdSecretCreate, "list": cmdSecretList, "get": cmdSecretGet,
-			"update": cmdSecretUpdate, "delete": cmdSecretDelete,
+			"update": cmdSecretUpdate, "delete": cmdSecretDelete, "rotate": cmdSecretRotate,
 		})
 	case "version":
 		return group("version", versionUsage, args[1:], map[string]cmdFunc{

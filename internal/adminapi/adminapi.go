@@ -72,6 +72,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /certificates/{serial}", h.wrap(h.revokeCertificate))
 	h.registerAudit(mux)
 	h.registerVersions(mux)
+	h.registerRotate(mux)
 	h.registerIAM(mux)
 	h.registerTriggers(mux)
 	h.registerKeyVaults(mux)

@@ -40,6 +40,7 @@ func (h *Handler) registerIAM(mux *http.ServeMux) {
 	mux.Handle("GET /openapi.json", h.wrap(h.getOpenAPI))
 	mux.Handle("GET /projects", h.wrap(h.listProjects))
 	mux.Handle("POST /projects", h.wrap(h.createProject))
+	h.registerProjectSettings(mux)
 	mux.Handle("GET /principals", h.wrap(h.listPrincipals))
 	mux.Handle("POST /principals", h.wrap(h.createPrincipal))
 	mux.Handle("GET /principals/{id}", h.wrap(h.getPrincipal))
@@ -68,6 +69,9 @@ type ProjectJSON struct {
 	OrganizationID string    `json:"organization_id"`
 	Name           string    `json:"name"`
 	CreatedAt      time.Time `json:"created_at"`
+	// DeletionDelayDays is how long a secret scheduled for deletion waits
+	// before it is destroyed.
+	DeletionDelayDays int `json:"deletion_delay_days"`
 }
 
 // CreateProjectRequest asks for a project.
@@ -76,7 +80,8 @@ type CreateProjectRequest struct {
 }
 
 func toProject(p *coffer.Project) ProjectJSON {
-	return ProjectJSON{ID: p.ID, OrganizationID: p.OrganizationID, Name: p.Name, CreatedAt: p.CreatedAt}
+	return ProjectJSON{ID: p.ID, OrganizationID: p.OrganizationID, Name: p.Name, CreatedAt: p.CreatedAt,
+		DeletionDelayDays: int(p.Settings.SecretDeletionDelay() / (24 * time.Hour))}
 }
 
 func (h *Handler) listProjects(w http.ResponseWriter, r *http.Request) error {

@@ -106,6 +106,12 @@ func (e *Engine) ChangeProjectSettings(ctx context.Context, id string, u coffer.
 		if u.VersionTTL != nil {
 			p.Settings.VersionTTL = *u.VersionTTL
 		}
+		if u.DeletionDelay != nil {
+			p.Settings.DeletionDelay = *u.DeletionDelay
+		}
+		if err := validateDeletionDelay(p.Settings.DeletionDelay); err != nil {
+			return err
+		}
 		// A negative version TTL is valid for a project: it turns the
 		// secrets' TTLs off.
 		if err := validateSettings(p.Settings.MaxVersions, max(p.Settings.VersionTTL, 0)); err != nil {

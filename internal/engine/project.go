@@ -45,6 +45,9 @@ func (e *Engine) UpdateProjectSettings(ctx context.Context, id string, s coffer.
 	if err := validateSettings(s.MaxVersions, max(s.VersionTTL, 0)); err != nil {
 		return nil, err
 	}
+	if err := validateDeletionDelay(s.DeletionDelay); err != nil {
+		return nil, err
+	}
 	var p *coffer.Project
 	err = e.update(ctx, func(tx storage.Tx) error {
 		if err := e.authorize(ctx, tx, c, actionAdmin, id, "/"); err != nil {
@@ -69,6 +72,15 @@ func validateSettings(maxVersions int, ttl time.Duration) error {
 	}
 	if ttl < 0 {
 		return coffer.Invalid("version_ttl", coffer.ReasonConstraint, "version_ttl must not be negative")
+	}
+	return nil
+}
+
+// validateDeletionDelay checks a project's deletion waiting period: 0 (the
+// default) or from coffer.MinDeletionDelay to coffer.MaxDeletionDelay.
+func validateDeletionDelay(d time.Duration) error {
+	if d != 0 && (d < coffer.MinDeletionDelay || d > coffer.MaxDeletionDelay) {
+		return coffer.Invalid("deletion_delay", coffer.ReasonConstraint, "the deletion waiting period must be from 1 to 90 days")
 	}
 	return nil
 }

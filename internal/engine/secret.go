@@ -339,8 +339,9 @@ func applySecretUpdate(s *coffer.Secret, u coffer.SecretUpdate) error {
 	return nil
 }
 
-// DeleteSecret schedules a secret for deletion; an ephemeral secret is
-// removed at once. Deleting a secret already scheduled does nothing.
+// DeleteSecret schedules a secret for deletion, for its project's waiting
+// period (see scheduleDeletion); an ephemeral secret is removed at once.
+// Deleting a secret already scheduled does nothing.
 func (e *Engine) DeleteSecret(ctx context.Context, id string) error {
 	return e.deleteSecret(ctx, id, func(tx storage.Tx, s *coffer.Secret) error {
 		if s.Ephemeral != nil {
@@ -349,11 +350,10 @@ func (e *Engine) DeleteSecret(ctx context.Context, id string) error {
 		if s.State == coffer.SecretDeletionScheduled {
 			return nil
 		}
-		now := e.Now()
-		s.State = coffer.SecretDeletionScheduled
-		s.DeletionRequestedAt = &now
-		s.PurgeAt = ptr(now.Add(coffer.DeletionDelay))
-		s.UpdatedAt = now
+		if err := e.scheduleDeletion(ctx, tx, s); err != nil {
+			return err
+		}
+		s.UpdatedAt = *s.DeletionRequestedAt
 		return storageErr(tx.UpdateSecret(ctx, s), "secret", id)
 	})
 }

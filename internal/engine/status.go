@@ -90,11 +90,12 @@ func (e *Engine) DisableSecret(ctx context.Context, id string) (*coffer.Secret, 
 	})
 }
 
-// RequestSecretDeletion schedules a secret for deletion after
-// coffer.DeletionDelay, as Scaleway's DeleteSecret does; the due job
-// destroys it then. A secret already scheduled keeps its date.
+// RequestSecretDeletion schedules a secret for deletion after its
+// project's deletion waiting period (coffer.DeletionDelay by default), as
+// Scaleway's DeleteSecret does; the due job destroys it then. A secret
+// already scheduled keeps its date.
 func (e *Engine) RequestSecretDeletion(ctx context.Context, id string) (*coffer.Secret, error) {
-	return e.moveSecret(ctx, id, actionDelete, func(_ storage.Tx, s *coffer.Secret) error {
+	return e.moveSecret(ctx, id, actionDelete, func(tx storage.Tx, s *coffer.Secret) error {
 		switch s.State {
 		case coffer.SecretDeletionScheduled:
 			return nil
@@ -104,11 +105,7 @@ func (e *Engine) RequestSecretDeletion(ctx context.Context, id string) (*coffer.
 		if s.Protected {
 			return coffer.Precondition(coffer.PreconditionProtected, "secret", s.ID, "cannot delete a protected secret")
 		}
-		now := e.Now()
-		s.State = coffer.SecretDeletionScheduled
-		s.DeletionRequestedAt = &now
-		s.PurgeAt = new(now.Add(coffer.DeletionDelay))
-		return nil
+		return e.scheduleDeletion(ctx, tx, s)
 	})
 }
 
@@ -134,4 +131,19 @@ func (e *Engine) DestroySecret(ctx context.Context, id string) error {
 		}
 		return storageErr(tx.DeleteSecret(ctx, id), "secret", id)
 	})
+}
+
+// scheduleDeletion marks a secret scheduled for deletion, to be destroyed
+// after its project's waiting period. The one rule of NAVER's
+// request-deletion and Scaleway's DeleteSecret.
+func (e *Engine) scheduleDeletion(ctx context.Context, tx storage.Tx, s *coffer.Secret) error {
+	p, err := tx.GetProject(ctx, s.ProjectID)
+	if err != nil {
+		return storageErr(err, "project", s.ProjectID)
+	}
+	now := e.Now()
+	s.State = coffer.SecretDeletionScheduled
+	s.DeletionRequestedAt = &now
+	s.PurgeAt = new(now.Add(p.Settings.SecretDeletionDelay()))
+	return nil
 }

@@ -397,3 +397,60 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletionDelayPerProject: the project's waiting period, set through
+// the admin API, dates request-deletion and the due job destroys on it.
+func TestDeletionDelayPerProject(t *testing.T) {
+	n, c, clock := start(t)
+	admin := func(body string) (int, string) {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodPatch, n.URL+"/coffer/v1/projects/"+n.Creds.ProjectID, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+n.Creds.SecretKey)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	for _, bad := range []string{`{"deletion_delay_days":91}`, `{"deletion_delay_days":-1}`, `{"deletion_delay":3}`} {
+		if st, _ := admin(bad); st != http.StatusBadRequest {
+			t.Errorf("PATCH %s: %d, want 400", bad, st)
+		}
+	}
+	if st, body := admin(`{"deletion_delay_days":3}`); st != http.StatusOK || !strings.Contains(body, `"deletion_delay_days":3`) {
+		t.Fatalf("PATCH project: %d %s", st, body)
+	}
+	const delay = 3 * 24 * time.Hour
+	d := c.create("short-lived", `{"key":"v1"}`, "key")
+	var s struct{ ExpectedDestroyDate *int64 }
+	c.ok(http.MethodPost, "/api/v1/secrets/"+d.SecretID+"/request-deletion", "", &s)
+	if s.ExpectedDestroyDate == nil || *s.ExpectedDestroyDate != clock.Now().Add(delay).UnixMilli() {
+		t.Errorf("expectedDestroyDate %v, want now + 3 days", s.ExpectedDestroyDate)
+	}
+	clock.Advance(delay - time.Second)
+	if _, err := n.Engine.RunDue(adminContext(t, n)); err != nil {
+		t.Fatal(err)
+	}
+	c.ok(http.MethodGet, "/api/v1/secrets/"+d.SecretID, "", nil)
+	clock.Advance(2 * time.Second)
+	if _, err := n.Engine.RunDue(adminContext(t, n)); err != nil {
+		t.Fatal(err)
+	}
+	c.fail(http.StatusNotFound, "NOT_FOUND", http.MethodGet, "/api/v1/secrets/"+d.SecretID, "")
+
+	// 0 restores the default.
+	if st, body := admin(`{"deletion_delay_days":0}`); st != http.StatusOK || !strings.Contains(body, `"deletion_delay_days":7`) {
+		t.Fatalf("PATCH project: %d %s", st, body)
+	}
+	d = c.create("long-lived", `{"key":"v1"}`, "key")
+	c.ok(http.MethodPost, "/api/v1/secrets/"+d.SecretID+"/request-deletion", "", &s)
+	if s.ExpectedDestroyDate == nil || *s.ExpectedDestroyDate != clock.Now().Add(coffer.DeletionDelay).UnixMilli() {
+		t.Errorf("expectedDestroyDate %v, want now + 7 days", s.ExpectedDestroyDate)
+	}
+}

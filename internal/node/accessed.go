@@ -12,6 +12,12 @@ import (
 // The admin API reads versions with their access times from the engine.
 var _ adminapi.VersionReader = (*engine.Engine)(nil)
 
+// The admin API rotates fields of key_value secrets through the engine.
+var _ adminapi.FieldRotator = (*engine.Engine)(nil)
+
+// The admin API changes project settings through the engine.
+var _ adminapi.ProjectSettingsChanger = (*engine.Engine)(nil)
+
 // Bounds of one flush of access times: the periodic ones, and the last one
 // at Close, which runs even when Close's context is done so that a clean
 // stop keeps every time noted.

@@ -8,21 +8,22 @@ import (
 )
 
 // projectColumns are the columns scanProject reads.
-const projectColumns = `id, organization_id, name, max_versions, cas_required, version_ttl, created_at, updated_at`
+const projectColumns = `id, organization_id, name, max_versions, cas_required, version_ttl, deletion_delay, created_at, updated_at`
 
 const getProjectSQL = `SELECT ` + projectColumns + ` FROM projects WHERE id = ?`
 
 // scanProject reads the projectColumns of one row.
 func scanProject(row Row) (*coffer.Project, error) {
 	var p coffer.Project
-	var ttl, createdAt, updatedAt int64
+	var ttl, delay, createdAt, updatedAt int64
 	err := row.Scan(&p.ID, &p.OrganizationID, &p.Name,
-		&p.Settings.MaxVersions, &p.Settings.CASRequired, &ttl,
+		&p.Settings.MaxVersions, &p.Settings.CASRequired, &ttl, &delay,
 		&createdAt, &updatedAt)
 	if err != nil {
 		return nil, err
 	}
 	p.Settings.VersionTTL = time.Duration(ttl)
+	p.Settings.DeletionDelay = time.Duration(delay)
 	p.CreatedAt = getTime(createdAt)
 	p.UpdatedAt = getTime(updatedAt)
 	return &p, nil
@@ -31,9 +32,9 @@ func scanProject(row Row) (*coffer.Project, error) {
 // CreateProject returns ErrConflict for a taken id or (organization, name).
 func (t *Tx) CreateProject(ctx context.Context, p *coffer.Project) error {
 	_, err := t.exec(ctx, `INSERT INTO projects (`+projectColumns+`)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		p.ID, p.OrganizationID, p.Name,
-		p.Settings.MaxVersions, p.Settings.CASRequired, int64(p.Settings.VersionTTL),
+		p.Settings.MaxVersions, p.Settings.CASRequired, int64(p.Settings.VersionTTL), int64(p.Settings.DeletionDelay),
 		putTime(p.CreatedAt), putTime(p.UpdatedAt))
 	if err != nil {
 		return t.errorf("create project %s: %w", p.ID, t.classify(err))
@@ -54,9 +55,9 @@ func (t *Tx) GetProject(ctx context.Context, id string) (*coffer.Project, error)
 // ErrNotFound, and ErrConflict for a name taken in the organization.
 func (t *Tx) UpdateProject(ctx context.Context, p *coffer.Project) error {
 	n, err := t.exec(ctx, `UPDATE projects
-SET name = ?, max_versions = ?, cas_required = ?, version_ttl = ?, updated_at = ?
+SET name = ?, max_versions = ?, cas_required = ?, version_ttl = ?, deletion_delay = ?, updated_at = ?
 WHERE id = ?`,
-		p.Name, p.Settings.MaxVersions, p.Settings.CASRequired, int64(p.Settings.VersionTTL),
+		p.Name, p.Settings.MaxVersions, p.Settings.CASRequired, int64(p.Settings.VersionTTL), int64(p.Settings.DeletionDelay),
 		putTime(p.UpdatedAt), p.ID)
 	if err == nil {
 		err = mustAffect(n, "project")

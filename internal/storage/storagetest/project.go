@@ -43,7 +43,7 @@ func testProject(t *testing.T, s storage.Store) {
 		ID:             newID(),
 		OrganizationID: w.org.ID,
 		Name:           "beta",
-		Settings:       coffer.ProjectSettings{MaxVersions: 42, CASRequired: true, VersionTTL: 48*time.Hour + time.Nanosecond},
+		Settings:       coffer.ProjectSettings{MaxVersions: 42, CASRequired: true, VersionTTL: 48*time.Hour + time.Nanosecond, DeletionDelay: 72 * time.Hour},
 		CreatedAt:      at(time.Hour),
 		UpdatedAt:      at(2 * time.Hour),
 	}
@@ -110,7 +110,7 @@ func testUpdateProject(t *testing.T, s storage.Store) {
 	// do not, whatever the argument holds.
 	arg := *w.project
 	arg.Name = "renamed"
-	arg.Settings = coffer.ProjectSettings{MaxVersions: 3, CASRequired: true, VersionTTL: time.Hour}
+	arg.Settings = coffer.ProjectSettings{MaxVersions: 3, CASRequired: true, VersionTTL: time.Hour, DeletionDelay: 48 * time.Hour}
 	arg.UpdatedAt = at(time.Hour)
 	arg.OrganizationID = newID()
 	arg.CreatedAt = at(-time.Hour)
