@@ -298,7 +298,7 @@ func (w *Writer) run(queue <-chan *pending, done chan<- struct{}) {
 		// CommitSpacing ago), gather what arrives until the spacing has
 		// passed: the commit rate is bounded, batches grow with the load,
 		// and a lone request never waits.
-		if w.relaxed != nil && !w.lastCommit.IsZero() {
+		if w.relaxed != nil && !w.lastCommit.IsZero() && w.expected.Load() > 0 {
 			if wait := w.cfg.CommitSpacing - time.Since(w.lastCommit); wait > 0 && len(batch) < w.cfg.MaxBatch {
 				timer.Reset(wait)
 			gather:

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -27,6 +28,10 @@ type authEntry struct {
 type authCache struct {
 	mu      sync.RWMutex
 	entries map[[32]byte]authEntry
+	// signers holds, by access key, the opened secrets of the keys that
+	// signed requests lately (signature.go), under the same rules as
+	// entries: checked at most authCacheTTL ago, dropped by clear.
+	signers map[string]signerEntry
 	// cleared is when the cache was last cleared: an entry checked before
 	// it may have been read before the change that cleared it.
 	cleared time.Time
@@ -167,7 +172,57 @@ func (c *authCache) clear(now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	clear(c.entries)
+	c.dropSigners()
 	c.cleared = now
+}
+
+// signerEntry is a signing key checked lately: its caller and its secret,
+// opened.
+type signerEntry struct {
+	caller    *coffer.Caller
+	secret    []byte
+	expiresAt *time.Time
+	checked   time.Time
+}
+
+// signer returns the signing key of an access key, if it was checked less
+// than authCacheTTL ago, with a copy of its secret that the caller wipes.
+func (c *authCache) signer(accessKey string, now time.Time) (signerEntry, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	ent, ok := c.signers[accessKey]
+	if !ok || now.Sub(ent.checked) > authCacheTTL {
+		return signerEntry{}, false
+	}
+	ent.secret = bytes.Clone(ent.secret)
+	return ent, true
+}
+
+// putSigner keeps a signing key checked at ent.checked, unless the cache
+// was cleared since. The cache owns ent.secret from then on.
+func (c *authCache) putSigner(accessKey string, ent signerEntry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ent.checked.Before(c.cleared) {
+		clear(ent.secret)
+		return
+	}
+	if c.signers == nil || len(c.signers) > 10000 {
+		c.dropSigners()
+		c.signers = map[string]signerEntry{}
+	}
+	if old, ok := c.signers[accessKey]; ok {
+		clear(old.secret)
+	}
+	c.signers[accessKey] = ent
+}
+
+// dropSigners wipes and forgets every signing key; c.mu is held.
+func (c *authCache) dropSigners() {
+	for _, ent := range c.signers {
+		clear(ent.secret)
+	}
+	clear(c.signers)
 }
 
 // Invalidate drops what the engine caches of a record that another node

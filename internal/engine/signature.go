@@ -25,7 +25,10 @@ func apiKeyAD(accessKey string) []byte {
 // coffer.MaxSignatureSkew of the engine's clock, the access key exists, is
 // enabled and has not expired, and signature is the base64 HMAC-SHA256 of
 // message under the key's secret, which is opened from its sealed form for
-// the check and wiped after it. The signatures are compared in constant
+// the check and then kept, opened, for authCacheTTL (authCache: a key
+// disabled or deleted on this node is dropped at once, one changed on
+// another node within the TTL, as for secret keys), and wiped when
+// dropped. The signatures are compared in constant
 // time. Every failure returns the same EUNAUTHENTICATED, so that a caller
 // never learns which part was wrong.
 func (e *Engine) AuthenticateSignature(ctx context.Context, accessKey string, message []byte, signature string, signedAt time.Time) (*coffer.Caller, error) {
@@ -40,7 +43,21 @@ func (e *Engine) AuthenticateSignature(ctx context.Context, accessKey string, me
 	if err != nil || len(got) != sha256.Size {
 		return nil, errBadCredential
 	}
-	var c *coffer.Caller
+	// A key that signed lately is checked from memory (authCache): the
+	// same TTL and the same invalidation as the secret keys' cache.
+	if ent, ok := e.auth.signer(accessKey, now); ok {
+		mac := hmac.New(sha256.New, ent.secret)
+		clear(ent.secret)
+		mac.Write(message)
+		if !hmac.Equal(mac.Sum(nil), got) || (ent.expiresAt != nil && !now.Before(*ent.expiresAt)) {
+			return nil, errBadCredential
+		}
+		return ent.caller, nil
+	}
+	var (
+		c    *coffer.Caller
+		kept signerEntry
+	)
 	err = e.view(ctx, func(tx storage.Tx) error {
 		k, err := tx.GetAPIKey(ctx, accessKey)
 		if err != nil {
@@ -58,16 +75,18 @@ func (e *Engine) AuthenticateSignature(ctx context.Context, accessKey string, me
 			return errBadCredential
 		}
 		mac := hmac.New(sha256.New, secret)
-		clear(secret)
 		mac.Write(message)
 		if !hmac.Equal(mac.Sum(nil), got) {
+			clear(secret)
 			return errBadCredential
 		}
 		p, err := tx.GetPrincipal(ctx, k.PrincipalID)
 		if err != nil {
+			clear(secret)
 			return err
 		}
 		c = &coffer.Caller{Principal: p, AccessKey: k.AccessKey, DefaultProjectID: k.DefaultProjectID}
+		kept = signerEntry{caller: c, secret: secret, expiresAt: k.ExpiresAt, checked: now}
 		return nil
 	})
 	if errors.Is(err, storage.ErrNotFound) || coffer.ErrorCode(err) == coffer.EUNAUTHENTICATED {
@@ -75,5 +94,6 @@ func (e *Engine) AuthenticateSignature(ctx context.Context, accessKey string, me
 	} else if err != nil {
 		return nil, err
 	}
+	e.auth.putSigner(accessKey, kept)
 	return c, nil
 }
