@@ -105,22 +105,28 @@ func (t *readTarget) readHTTP(b *testing.B) bool {
 	return true
 }
 
-// runFor has callers goroutines read for d, and returns how many reads
-// they made and the wall and CPU time it took.
-func (t *readTarget) runFor(b *testing.B, callers int, d time.Duration) (reads int64, wall, cpu time.Duration) {
+// runFor has callers goroutines run op for d, until it fails, and returns
+// how many ops they made and the wall and process CPU time it took: one
+// side of a pair of rounds in the paired benchmarks of this package.
+func runFor(b *testing.B, callers int, d time.Duration, op func(*testing.B) bool) (ops int64, wall, cpu time.Duration) {
 	var n atomic.Int64
 	var wg sync.WaitGroup
 	cpu0, start := cpuTime(b), time.Now()
 	deadline := start.Add(d)
 	for range callers {
 		wg.Go(func() {
-			for time.Now().Before(deadline) && t.read(b) {
+			for time.Now().Before(deadline) && op(b) {
 				n.Add(1)
 			}
 		})
 	}
 	wg.Wait()
 	return n.Load(), time.Since(start), cpuTime(b) - cpu0
+}
+
+// runFor has callers goroutines read for d (see runFor).
+func (t *readTarget) runFor(b *testing.B, callers int, d time.Duration) (reads int64, wall, cpu time.Duration) {
+	return runFor(b, callers, d, t.read)
 }
 
 // BenchmarkAccessLatestHTTP reads the latest version of secrets through the

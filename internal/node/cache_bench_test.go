@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -70,19 +69,7 @@ func (t *vaultTarget) read(b *testing.B) bool {
 }
 
 func (t *vaultTarget) runFor(b *testing.B, callers int, d time.Duration) (reads int64, wall, cpu time.Duration) {
-	var n atomic.Int64
-	var wg sync.WaitGroup
-	cpu0, start := cpuTime(b), time.Now()
-	deadline := start.Add(d)
-	for range callers {
-		wg.Go(func() {
-			for time.Now().Before(deadline) && t.read(b) {
-				n.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	return n.Load(), time.Since(start), cpuTime(b) - cpu0
+	return runFor(b, callers, d, t.read)
 }
 
 // BenchmarkReadCache measures what the read cache saves a Vault KV v2 GET:

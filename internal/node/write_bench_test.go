@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -56,22 +55,9 @@ func (t *writeTarget) write(b *testing.B) bool {
 	return true
 }
 
-// runFor has writers goroutines write for d, and returns how many writes
-// they made and the wall and CPU time it took.
+// runFor has writers goroutines write for d (see runFor).
 func (t *writeTarget) runFor(b *testing.B, writers int, d time.Duration) (writes int64, wall, cpu time.Duration) {
-	var n atomic.Int64
-	var wg sync.WaitGroup
-	cpu0, start := cpuTime(b), time.Now()
-	deadline := start.Add(d)
-	for range writers {
-		wg.Go(func() {
-			for time.Now().Before(deadline) && t.write(b) {
-				n.Add(1)
-			}
-		})
-	}
-	wg.Wait()
-	return n.Load(), time.Since(start), cpuTime(b) - cpu0
+	return runFor(b, writers, d, t.write)
 }
 
 // writeRound is how long one side of a pair of rounds of
