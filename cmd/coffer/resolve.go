@@ -10,6 +10,19 @@ import (
 	"github.com/coffer-dev/coffer/internal/secretref"
 )
 
+// oneSecret parses the flags of a command that takes exactly one SECRET
+// argument, anywhere among them, and returns it (see secretArg).
+func (f *flagSet) oneSecret(e *env, args []string) (secretref.Ref, error) {
+	pos, err := f.parse(e, args, true)
+	if err != nil {
+		return secretref.Ref{}, err
+	}
+	if len(pos) != 1 {
+		return secretref.Ref{}, f.usageErrorf("want exactly one SECRET")
+	}
+	return f.secretArg("SECRET", pos[0])
+}
+
 // secretArg parses a SECRET argument: a secret id or a path, without
 // @revision or #field. what names the argument in messages.
 func (f *flagSet) secretArg(what, s string) (secretref.Ref, error) {

@@ -17,14 +17,7 @@ length (5 to 32), the other fields kept. Without --generate, the secret's
 rotation targets are rotated, 12 characters each; a secret with none is
 refused. The new values are not printed: read them with "coffer get".`, true)
 	generate := f.String("generate", "", "fields to rotate and their lengths, such as password=24,token=16")
-	pos, err := f.parse(e, args, true)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return f.usageErrorf("want exactly one SECRET")
-	}
-	ref, err := f.secretArg("SECRET", pos[0])
+	ref, err := f.oneSecret(e, args)
 	if err != nil {
 		return err
 	}

@@ -177,14 +177,7 @@ func cmdSecretGet(ctx context.Context, e *env, args []string) error {
 	f := e.flags("secret get", "SECRET [flags]", `
 Show a secret's metadata (never its value: see "coffer get" and
 "coffer version access"). SECRET is a secret id or a path such as /prod/db.`, true)
-	pos, err := f.parse(e, args, true)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return f.usageErrorf("want exactly one SECRET")
-	}
-	ref, err := f.secretArg("SECRET", pos[0])
+	ref, err := f.oneSecret(e, args)
 	if err != nil {
 		return err
 	}
@@ -214,14 +207,7 @@ unprotects the secret.`, true)
 		tags        stringList
 	)
 	f.Var(&tags, "tag", "tag, repeatable; replaces the secret's tags")
-	pos, err := f.parse(e, args, true)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return f.usageErrorf("want exactly one SECRET")
-	}
-	ref, err := f.secretArg("SECRET", pos[0])
+	ref, err := f.oneSecret(e, args)
 	if err != nil {
 		return err
 	}
@@ -282,14 +268,7 @@ func cmdSecretDelete(ctx context.Context, e *env, args []string) error {
 Delete a secret. It is scheduled for deletion and can be restored for 7
 days, except an ephemeral secret, which is deleted at once. A protected
 secret must be unprotected first.`, false)
-	pos, err := f.parse(e, args, true)
-	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return f.usageErrorf("want exactly one SECRET")
-	}
-	ref, err := f.secretArg("SECRET", pos[0])
+	ref, err := f.oneSecret(e, args)
 	if err != nil {
 		return err
 	}
