@@ -472,17 +472,9 @@ func (e *Engine) ListVaultSecrets(ctx context.Context, keyVaultID string) ([]*co
 		if err != nil {
 			return err
 		}
-		secrets, _, err := tx.ListSecrets(ctx, storage.SecretQuery{ProjectIDs: []string{kv.ProjectID}, Path: kv.Path})
+		secrets, byID, err := vaultSecrets(ctx, tx, ktx, kv)
 		if err != nil {
 			return err
-		}
-		ds, err := ktx.ListDeployments(ctx, kv.ID)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*coffer.Deployment, len(ds))
-		for _, d := range ds {
-			byID[d.SecretID] = d
 		}
 		for _, s := range secrets {
 			d, ok := byID[s.ID]
@@ -906,4 +898,22 @@ func (e *Engine) SyncStatus(ctx context.Context) ([]*coffer.VaultStatus, error) 
 		return nil
 	})
 	return out, err
+}
+
+// vaultSecrets returns the secrets in a key vault's folder and their
+// deployments, by secret id (a secret without one has never been synced).
+func vaultSecrets(ctx context.Context, tx storage.Tx, ktx storage.KeyVaultTx, kv *storage.KeyVault) ([]*coffer.Secret, map[string]*coffer.Deployment, error) {
+	secrets, _, err := tx.ListSecrets(ctx, storage.SecretQuery{ProjectIDs: []string{kv.ProjectID}, Path: kv.Path})
+	if err != nil {
+		return nil, nil, err
+	}
+	ds, err := ktx.ListDeployments(ctx, kv.ID)
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := make(map[string]*coffer.Deployment, len(ds))
+	for _, d := range ds {
+		byID[d.SecretID] = d
+	}
+	return secrets, byID, nil
 }

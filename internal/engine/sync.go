@@ -163,17 +163,9 @@ func (e *Engine) syncVault(ctx context.Context, f Fence, kv *storage.KeyVault) (
 		if err != nil {
 			return err
 		}
-		secrets, _, err := tx.ListSecrets(ctx, storage.SecretQuery{ProjectIDs: []string{kv.ProjectID}, Path: kv.Path})
+		secrets, byID, err := vaultSecrets(ctx, tx, ktx, kv)
 		if err != nil {
 			return err
-		}
-		ds, err := ktx.ListDeployments(ctx, kv.ID)
-		if err != nil {
-			return err
-		}
-		byID := make(map[string]*coffer.Deployment, len(ds))
-		for _, d := range ds {
-			byID[d.SecretID] = d
 		}
 		for _, s := range secrets {
 			d, ok := byID[s.ID]
