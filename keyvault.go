@@ -1,6 +1,7 @@
 package coffer
 
 import (
+	"bytes"
 	"context"
 	"time"
 )
@@ -40,14 +41,17 @@ const (
 	TargetVault TargetKind = "vault"
 	// TargetScaleway is a Scaleway-compatible Secret Manager.
 	TargetScaleway TargetKind = "scaleway"
+	// TargetOKMS is an OVHcloud OKMS domain's Secret Manager (API v2).
+	TargetOKMS TargetKind = "okms"
 )
 
 // Target is where a key vault deploys its secrets. Credential is the Vault
-// token or the Scaleway secret key: it is sealed at rest and never leaves
-// the engine in an answer.
+// token, the Scaleway secret key, or the OKMS token or access certificate:
+// it is sealed at rest and never leaves the engine in an answer.
 type Target struct {
 	Kind TargetKind
-	// Address is the Vault address or the Scaleway API URL.
+	// Address is the Vault address, the Scaleway API URL or the OKMS
+	// regional endpoint.
 	Address string
 	// Mount is the Vault KV v2 mount ("secret" when empty).
 	Mount string
@@ -56,8 +60,20 @@ type Target struct {
 	// Project and Region are the Scaleway project and region.
 	Project string
 	Region  string
-	// Credential is the token or secret key.
+	// OKMSID is the OKMS domain (okmsId).
+	OKMSID string
+	// CACertificate, PEM, is the only authority trusted for the target's
+	// TLS certificate when set; else the system's roots are.
+	CACertificate string
+	// Credential is the token or secret key; for OKMS, a bearer token or
+	// an access certificate and its private key, PEM.
 	Credential Payload
+}
+
+// UsesCertificate reports whether t authenticates with a client
+// certificate (an OKMS access certificate, PEM) rather than a token.
+func (t Target) UsesCertificate() bool {
+	return t.Kind == TargetOKMS && bytes.HasPrefix(bytes.TrimSpace(t.Credential), []byte("-----BEGIN"))
 }
 
 // Public returns t without its credential.
@@ -98,9 +114,18 @@ type KeyVaultCreate struct {
 }
 
 // KeyVaultUpdate holds the fields to change; nil fields are left alone.
+// Of the target, what says how to reach it may change (a rotated
+// credential, a moved address, a renewed authority); what says which
+// remote secret manager it is (kind, mount, namespace, project, region,
+// okmsId) may not, as the deployed secrets' remote ids belong to it.
 type KeyVaultUpdate struct {
 	Name     *string
 	LabelIDs *[]string
+	// TargetAddress, TargetCACertificate and TargetCredential change the
+	// target's; a vault without target refuses them.
+	TargetAddress       *string
+	TargetCACertificate *string
+	TargetCredential    Payload
 }
 
 // Deployment is the deployment of one secret of a key vault to the vault's

@@ -85,7 +85,7 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		})
 	case "vault":
 		return group("vault", vaultUsage, args[1:], map[string]cmdFunc{
-			"create": cmdVaultCreate, "list": cmdVaultList, "get": cmdVaultGet,
+			"create": cmdVaultCreate, "list": cmdVaultList, "get": cmdVaultGet, "update": cmdVaultUpdate,
 			"delete": cmdVaultDelete, "import": cmdVaultImport,
 		})
 	case "sync":

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -18,12 +19,14 @@ Commands:
   create   create a key vault: a folder whose secrets are deployed to a target
   list     list key vaults
   get      show a key vault
+  update   rename a key vault, or change how its target is reached
+           (address, CA certificate, credential)
   delete   delete an empty key vault
   import   import the target's secrets into the key vault
 
 A key vault is a folder of a project. Every version of every secret in it,
-written through any API, is pushed to its target: a Vault KV v2 mount or a
-Scaleway-compatible Secret Manager. "coffer sync status" shows what is
+written through any API, is pushed to its target: a Vault KV v2 mount, a
+Scaleway-compatible Secret Manager or an OVHcloud OKMS domain. "coffer sync status" shows what is
 pending or failed.
 `
 
@@ -46,6 +49,8 @@ type keyVault struct {
 		Namespace string `json:"namespace,omitempty"`
 		Project   string `json:"project,omitempty"`
 		Region    string `json:"region,omitempty"`
+		OKMSID    string `json:"okms_id,omitempty"`
+		CA        string `json:"ca_certificate,omitempty"`
 	} `json:"target"`
 	CreatedAt time.Time `json:"created_at"`
 }
@@ -68,23 +73,30 @@ func printKeyVault(w io.Writer, v *keyVault) error {
 	row("namespace", v.Target.Namespace)
 	row("target project", v.Target.Project)
 	row("region", v.Target.Region)
+	row("okms id", v.Target.OKMSID)
+	if v.Target.CA != "" {
+		row("ca certificate", "set")
+	}
 	return tw.Flush()
 }
 
 func cmdVaultCreate(ctx context.Context, e *env, args []string) error {
-	f := e.flags("vault create", "NAME [--path /folder] [--target vault|scaleway --address URL ...]", `
+	f := e.flags("vault create", "NAME [--path /folder] [--target vault|scaleway|okms --address URL ...]", `
 Create a key vault. Without --target it is local only. The target's token or
-secret key is read from COFFER_TARGET_CREDENTIAL, or from standard input with
---credential-stdin: never from the command line.`, true)
+secret key (for OKMS, a token or an access certificate followed by its
+private key, PEM) is read from COFFER_TARGET_CREDENTIAL, or from standard
+input with --credential-stdin: never from the command line.`, true)
 	var (
 		project   = f.String("project", "", "the project (default: COFFER_PROJECT)")
 		path      = f.String("path", "", "the folder of the vault's secrets (default: /NAME)")
-		kind      = f.String("target", "none", "none, vault or scaleway")
-		address   = f.String("address", "", "the Vault address or the Scaleway API URL")
+		kind      = f.String("target", "none", "none, vault, scaleway or okms")
+		address   = f.String("address", "", "the Vault address, the Scaleway API URL or the OKMS endpoint")
 		mount     = f.String("mount", "", "the Vault KV v2 mount (default: secret)")
 		namespace = f.String("namespace", "", "the Vault namespace")
 		tproject  = f.String("target-project", "", "the Scaleway project")
 		region    = f.String("region", "", "the Scaleway region")
+		okmsID    = f.String("okms-id", "", "the OKMS domain")
+		caFile    = f.String("ca-file", "", "a PEM file of the only authority trusted for the target")
 		fromStdin = f.Bool("credential-stdin", false, "read the target's credential from standard input")
 	)
 	pos, err := f.parse(e, args, true)
@@ -101,21 +113,111 @@ secret key is read from COFFER_TARGET_CREDENTIAL, or from standard input with
 	if *project == "" {
 		*project = a.cfg.project
 	}
-	cred := e.getenv("COFFER_TARGET_CREDENTIAL")
-	if *fromStdin {
-		b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
-		if err != nil {
-			return err
-		}
-		cred = strings.TrimRight(string(b), "\r\n")
+	cred, err := e.targetCredential(*fromStdin)
+	if err != nil {
+		return err
+	}
+	ca, err := readCA(*caFile)
+	if err != nil {
+		return err
 	}
 	in := map[string]any{"project_id": *project, "name": pos[0], "path": *path, "target": map[string]string{
 		"kind": *kind, "address": *address, "mount": *mount, "namespace": *namespace,
-		"project": *tproject, "region": *region, "credential": cred,
+		"project": *tproject, "region": *region, "okms_id": *okmsID, "ca_certificate": ca, "credential": cred,
 	}}
 	var v keyVault
 	if err := a.call(ctx, http.MethodPost, "/key-vaults", in, &v); err != nil {
 		return callError("create key vault", err)
+	}
+	if *f.jsonOut {
+		return printJSON(e.stdout, v)
+	}
+	return printKeyVault(e.stdout, &v)
+}
+
+// targetCredential returns a target's credential: from standard input with
+// --credential-stdin, else from COFFER_TARGET_CREDENTIAL ("" when unset).
+func (e *env) targetCredential(fromStdin bool) (string, error) {
+	if !fromStdin {
+		return e.getenv("COFFER_TARGET_CREDENTIAL"), nil
+	}
+	b, err := io.ReadAll(io.LimitReader(e.stdin, 64<<10))
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+// readCA returns the PEM file at path, "" for no path.
+func readCA(path string) (string, error) {
+	if path == "" {
+		return "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read the CA certificate: %w", err)
+	}
+	return string(b), nil
+}
+
+func cmdVaultUpdate(ctx context.Context, e *env, args []string) error {
+	f := e.flags("vault update", "ID [--name NAME] [--address URL] [--ca-file FILE] [--credential-stdin]", `
+Rename a key vault, or change how its target is reached: its address, the
+authority trusted for it, or its credential (from COFFER_TARGET_CREDENTIAL
+when --credential, or from standard input with --credential-stdin). Which
+secret manager the vault deploys to does not change. Secrets that failed for
+want of the new setting are deployed at the next pass after "retry".`, true)
+	var (
+		name      = f.String("name", "", "the vault's new name")
+		address   = f.String("address", "", "the target's new address")
+		caFile    = f.String("ca-file", "", "a PEM file of the only authority trusted for the target")
+		fromEnv   = f.Bool("credential", false, "set the credential from COFFER_TARGET_CREDENTIAL")
+		fromStdin = f.Bool("credential-stdin", false, "set the credential from standard input")
+	)
+	pos, err := f.parse(e, args, true)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return f.usageErrorf("coffer vault update takes one ID")
+	}
+	in, target := map[string]any{}, map[string]any{}
+	if *name != "" {
+		in["name"] = *name
+	}
+	if *address != "" {
+		target["address"] = *address
+	}
+	if *caFile != "" {
+		ca, err := readCA(*caFile)
+		if err != nil {
+			return err
+		}
+		target["ca_certificate"] = ca
+	}
+	if *fromEnv || *fromStdin {
+		cred, err := e.targetCredential(*fromStdin)
+		if err != nil {
+			return err
+		}
+		if cred == "" {
+			return f.usageErrorf("the new credential is empty")
+		}
+		target["credential"] = cred
+	}
+	if len(target) > 0 {
+		in["target"] = target
+	}
+	if len(in) == 0 {
+		return f.usageErrorf("coffer vault update changes nothing without a flag")
+	}
+	a, err := e.admin(*f.dataDir)
+	if err != nil {
+		return err
+	}
+	var v keyVault
+	if err := a.call(ctx, http.MethodPatch, "/key-vaults/"+url.PathEscape(pos[0]), in, &v); err != nil {
+		return callError("update key vault", err)
 	}
 	if *f.jsonOut {
 		return printJSON(e.stdout, v)

@@ -30,6 +30,15 @@ func TestVaultAndSync(t *testing.T) {
 		t.Fatalf("vault get = %q", got)
 	}
 
+	// Renamed, and its credential replaced (from the environment, never
+	// printed); a flag-less update and an empty credential are refused.
+	upd := c.with("COFFER_TARGET_CREDENTIAL", target.Creds.SecretKey).ok("vault", "update", id, "--name", "app2", "--credential")
+	if f := fields(t, upd); f["name"] != "app2" || f["path"] != "/app" || strings.Contains(upd, target.Creds.SecretKey) {
+		t.Fatalf("vault update printed %q", upd)
+	}
+	c.fail(2, "vault", "update", id)
+	c.with("COFFER_TARGET_CREDENTIAL", "").fail(2, "vault", "update", id, "--credential")
+
 	ctx := context.Background()
 	caller, err := n.Engine.AuthenticateSecretKey(ctx, n.Creds.SecretKey)
 	if err != nil {

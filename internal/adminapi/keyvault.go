@@ -15,6 +15,7 @@ type KeyVaults interface {
 	CreateKeyVault(ctx context.Context, in coffer.KeyVaultCreate) (*coffer.KeyVault, error)
 	GetKeyVault(ctx context.Context, id string) (*coffer.KeyVault, error)
 	ListKeyVaults(ctx context.Context) ([]*coffer.KeyVault, error)
+	UpdateKeyVault(ctx context.Context, id string, u coffer.KeyVaultUpdate) (*coffer.KeyVault, error)
 	DeleteKeyVault(ctx context.Context, id string) (*coffer.KeyVault, error)
 	ImportKeyVault(ctx context.Context, id string) (int, error)
 	SyncStatus(ctx context.Context) ([]*coffer.VaultStatus, error)
@@ -25,6 +26,7 @@ type KeyVaults interface {
 //	GET    /coffer/v1/key-vaults              list key vaults
 //	POST   /coffer/v1/key-vaults              create a key vault (a folder bound to a target)
 //	GET    /coffer/v1/key-vaults/{id}         get a key vault
+//	PATCH  /coffer/v1/key-vaults/{id}         rename it; change its target's address, CA or credential
 //	DELETE /coffer/v1/key-vaults/{id}         delete an empty key vault
 //	POST   /coffer/v1/key-vaults/{id}/import  import the target's secrets
 //	GET    /coffer/v1/sync                    each vault's deployments: pending, failed and why
@@ -57,7 +59,8 @@ func (h *Handler) registerKeyVaults(mux *http.ServeMux) {
 			ProjectID: req.ProjectID, Name: req.Name, Path: req.Path,
 			Target: coffer.Target{Kind: coffer.TargetKind(req.Target.Kind), Address: req.Target.Address,
 				Mount: req.Target.Mount, Namespace: req.Target.Namespace, Project: req.Target.Project,
-				Region: req.Target.Region, Credential: coffer.Payload(req.Target.Credential)},
+				Region: req.Target.Region, OKMSID: req.Target.OKMSID, CACertificate: req.Target.CACertificate,
+				Credential: coffer.Payload(req.Target.Credential)},
 		})
 		if err != nil {
 			return err
@@ -67,6 +70,26 @@ func (h *Handler) registerKeyVaults(mux *http.ServeMux) {
 	}))
 	mux.Handle("GET /key-vaults/{id}", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
 		v, err := kv.GetKeyVault(r.Context(), r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, toKeyVault(v))
+		return nil
+	}))
+	mux.Handle("PATCH /key-vaults/{id}", h.wrap(func(w http.ResponseWriter, r *http.Request) error {
+		var req UpdateKeyVaultRequest
+		if err := decode(r.Body, &req); err != nil {
+			return err
+		}
+		u := coffer.KeyVaultUpdate{Name: req.Name}
+		if t := req.Target; t != nil {
+			u.TargetAddress, u.TargetCACertificate = t.Address, t.CACertificate
+			if t.Credential != nil {
+				u.TargetCredential = coffer.Payload(*t.Credential)
+				defer clear(u.TargetCredential)
+			}
+		}
+		v, err := kv.UpdateKeyVault(r.Context(), r.PathValue("id"), u)
 		if err != nil {
 			return err
 		}
@@ -117,13 +140,27 @@ func (h *Handler) registerKeyVaults(mux *http.ServeMux) {
 
 // TargetRequest is a key vault's target; the credential is write-only.
 type TargetRequest struct {
-	Kind       string `json:"kind"`
-	Address    string `json:"address,omitempty"`
-	Mount      string `json:"mount,omitempty"`
-	Namespace  string `json:"namespace,omitempty"`
-	Project    string `json:"project,omitempty"`
-	Region     string `json:"region,omitempty"`
-	Credential string `json:"credential,omitempty"`
+	Kind      string `json:"kind"`
+	Address   string `json:"address,omitempty"`
+	Mount     string `json:"mount,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Project   string `json:"project,omitempty"`
+	Region    string `json:"region,omitempty"`
+	OKMSID    string `json:"okms_id,omitempty"`
+	// CACertificate, PEM, is the only authority trusted for the target.
+	CACertificate string `json:"ca_certificate,omitempty"`
+	Credential    string `json:"credential,omitempty"`
+}
+
+// UpdateKeyVaultRequest is the body of PATCH /key-vaults/{id}: absent
+// fields are left alone. Of the target, only how it is reached changes.
+type UpdateKeyVaultRequest struct {
+	Name   *string `json:"name"`
+	Target *struct {
+		Address       *string `json:"address"`
+		CACertificate *string `json:"ca_certificate"`
+		Credential    *string `json:"credential"`
+	} `json:"target"`
 }
 
 // CreateKeyVaultRequest is the body of POST /key-vaults.
@@ -142,6 +179,9 @@ type Target struct {
 	Namespace string `json:"namespace,omitempty"`
 	Project   string `json:"project,omitempty"`
 	Region    string `json:"region,omitempty"`
+	OKMSID    string `json:"okms_id,omitempty"`
+	// CACertificate is set when the target trusts one authority only.
+	CACertificate string `json:"ca_certificate,omitempty"`
 }
 
 // KeyVault is the wire form of a key vault.
@@ -159,7 +199,7 @@ func toKeyVault(v *coffer.KeyVault) KeyVault {
 	t := v.Target
 	return KeyVault{ID: v.ID, ProjectID: v.ProjectID, Name: v.Name, Path: v.Path, State: string(v.State),
 		Target: Target{Kind: string(t.Kind), Address: t.Address, Mount: t.Mount, Namespace: t.Namespace,
-			Project: t.Project, Region: t.Region}, CreatedAt: v.CreatedAt}
+			Project: t.Project, Region: t.Region, OKMSID: t.OKMSID, CACertificate: t.CACertificate}, CreatedAt: v.CreatedAt}
 }
 
 // SecretSync is the deployment of one secret.

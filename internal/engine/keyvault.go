@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/url"
+	"regexp"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -112,14 +115,48 @@ func validateTarget(t *coffer.Target) error {
 		if t.Region == "" {
 			return coffer.Invalid("target.region", coffer.ReasonRequired, "target.region is required for a Scaleway target")
 		}
+	case coffer.TargetOKMS:
+		if !okmsID.MatchString(t.OKMSID) {
+			return coffer.Invalid("target.okms_id", coffer.ReasonFormat,
+				"target.okms_id is required for an OKMS target: the domain's id (letters, digits and -)")
+		}
 	default:
-		return coffer.Invalid("target.kind", coffer.ReasonConstraint, "target.kind must be none, vault or scaleway")
+		return coffer.Invalid("target.kind", coffer.ReasonConstraint, "target.kind must be none, vault, scaleway or okms")
 	}
-	if !strings.HasPrefix(t.Address, "http://") && !strings.HasPrefix(t.Address, "https://") {
-		return coffer.Invalid("target.address", coffer.ReasonFormat, "target.address must be an http or https URL")
+	if err := validateReach(t.Address, t.CACertificate); err != nil {
+		return err
 	}
+	return validateCredential(*t)
+}
+
+// okmsID is the form of an OKMS domain id.
+var okmsID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+
+// validateReach checks how a target is reached: its address and the
+// authority its certificate must chain to.
+func validateReach(address, caPEM string) error {
+	if u, err := url.Parse(address); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return coffer.Invalid("target.address", coffer.ReasonFormat, "target.address must be an http or https URL without credentials")
+	}
+	if caPEM != "" {
+		if !x509.NewCertPool().AppendCertsFromPEM([]byte(caPEM)) {
+			return coffer.Invalid("target.ca_certificate", coffer.ReasonFormat, "target.ca_certificate must be PEM certificates")
+		}
+	}
+	return nil
+}
+
+// validateCredential checks a target's credential. An OKMS credential that
+// is PEM must be a certificate with its private key.
+func validateCredential(t coffer.Target) error {
 	if len(t.Credential) == 0 {
 		return coffer.Invalid("target.credential", coffer.ReasonRequired, "target.credential is required")
+	}
+	if t.UsesCertificate() {
+		if _, err := tls.X509KeyPair(t.Credential, t.Credential); err != nil {
+			return coffer.Invalid("target.credential", coffer.ReasonFormat,
+				"an OKMS target's credential is a token, or a PEM certificate followed by its private key")
+		}
 	}
 	return nil
 }
@@ -266,6 +303,9 @@ func (e *Engine) UpdateKeyVault(ctx context.Context, id string, u coffer.KeyVaul
 		if u.Name != nil {
 			kv.Name = *u.Name
 		}
+		if err := e.retarget(kv, u); err != nil {
+			return err
+		}
 		if u.LabelIDs != nil {
 			if kv.LabelIDs, err = checkLabels(ctx, ktx, c, *u.LabelIDs); err != nil {
 				return err
@@ -284,6 +324,49 @@ func (e *Engine) UpdateKeyVault(ctx context.Context, id string, u coffer.KeyVaul
 		return nil, err
 	}
 	return &kv.KeyVault, nil
+}
+
+// retarget applies an update's changes to how the vault's target is
+// reached. A new credential is sealed like the first; a vault whose
+// secrets failed for want of it is retried at the next pass like any other
+// failed one (retry).
+func (e *Engine) retarget(kv *storage.KeyVault, u coffer.KeyVaultUpdate) error {
+	if u.TargetAddress == nil && u.TargetCACertificate == nil && u.TargetCredential == nil {
+		return nil
+	}
+	if kv.Target.Kind == coffer.TargetNone {
+		field := "target.credential"
+		if u.TargetCredential == nil {
+			field = "target.address"
+			if u.TargetAddress == nil {
+				field = "target.ca_certificate"
+			}
+		}
+		return coffer.Invalid(field, coffer.ReasonConstraint, "the key vault has no target")
+	}
+	t := kv.Target
+	if u.TargetAddress != nil {
+		t.Address = *u.TargetAddress
+	}
+	if u.TargetCACertificate != nil {
+		t.CACertificate = *u.TargetCACertificate
+	}
+	if err := validateReach(t.Address, t.CACertificate); err != nil {
+		return err
+	}
+	if u.TargetCredential != nil {
+		t.Credential = u.TargetCredential
+		if err := validateCredential(t); err != nil {
+			return err
+		}
+		sealed, err := e.keyring.SealCredential(u.TargetCredential, credentialAD(kv.ID))
+		if err != nil {
+			return err
+		}
+		kv.SealedCredential = sealed
+	}
+	kv.Target = t.Public()
+	return nil
 }
 
 // DeleteKeyVault removes an empty key vault. A vault that still holds

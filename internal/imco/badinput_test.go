@@ -56,7 +56,7 @@ func TestBadInput(t *testing.T) {
 		{"vault without project", "POST", "/v3/secret/key_vaults", `{"name":"x"}`, 422, "project_id"},
 		{"bad target", "POST", "/v3/secret/key_vaults", `{"name":"x","project_id":"` + project + `","target_kind":"ftp"}`, 422, "target_kind"},
 		{"target without credential", "POST", "/v3/secret/key_vaults", `{"name":"x","project_id":"` + project + `","target_kind":"vault","target_address":"http://127.0.0.1:1"}`, 422, "target_credential"},
-		{"new credential on update", "PUT", "/v3/secret/key_vaults/" + kv.ID, `{"target_credential":"x"}`, 422, "target_credential"},
+		{"credential of a vault without target", "PUT", "/v3/secret/key_vaults/" + kv.ID, `{"target_credential":"x"}`, 422, "target_credential"},
 		{"wrong method", "PATCH", "/v3/secret/secrets/" + s.ID, "", 405, ""},
 		{"unknown route", "GET", "/v3/secret/nothing", "", 404, ""},
 		{"unclean path", "GET", "/v3/secret/secrets/../key_vaults", "", 400, ""},

@@ -186,7 +186,23 @@ func adminContext(t *testing.T, n *nodetest.Node) context.Context {
 // node's admin principal for project.
 func tlsClient(t *testing.T, n *nodetest.Node, project string) *client {
 	t.Helper()
-	ctx := adminContext(t, n)
+	url, caPEM := serveTLS(t, n)
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	pem := clientCertificate(t, n, project)
+	ccert, err := tls.X509KeyPair(pem, pem)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{ccert}, MinVersion: tls.VersionTLS12}}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &client{t: t, base: url, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+}
+
+// serveTLS serves n over TLS, verifying the client certificates its CA
+// issued, and returns the server's URL and the CA's certificate, PEM.
+func serveTLS(t *testing.T, n *nodetest.Node) (string, []byte) {
+	t.Helper()
 	caPEM, err := n.Engine.CACertificatePEM()
 	if err != nil {
 		t.Fatal(err)
@@ -205,15 +221,18 @@ func tlsClient(t *testing.T, n *nodetest.Node, project string) *client {
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{scert}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: pool}
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
+	return srv.URL, caPEM
+}
+
+// clientCertificate issues a client certificate of the node's admin
+// principal for project: the certificate and its key, PEM, one after the
+// other.
+func clientCertificate(t *testing.T, n *nodetest.Node, project string) []byte {
+	t.Helper()
+	ctx := adminContext(t, n)
 	cc, err := n.Engine.IssueClientCertificate(ctx, coffer.CallerFromContext(ctx).Principal.ID, project, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ccert, err := tls.X509KeyPair(cc.CertPEM, cc.KeyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, Certificates: []tls.Certificate{ccert}, MinVersion: tls.VersionTLS12}}
-	t.Cleanup(tr.CloseIdleConnections)
-	return &client{t: t, base: srv.URL, http: &http.Client{Transport: tr, Timeout: 30 * time.Second}}
+	return append(append([]byte{}, cc.CertPEM...), cc.KeyPEM...)
 }

@@ -29,6 +29,7 @@ func (h *Handler) createKeyVault(w http.ResponseWriter, r *http.Request) error {
 		Target: coffer.Target{
 			Kind: coffer.TargetKind(str(req.TargetKind)), Address: str(req.TargetAddress), Mount: str(req.TargetMount),
 			Namespace: str(req.TargetNamespace), Project: str(req.TargetProject), Region: str(req.TargetRegion),
+			OKMSID: str(req.TargetOKMSID), CACertificate: str(req.TargetCA),
 		},
 	}
 	if req.TargetCredential != nil {
@@ -59,19 +60,27 @@ func (h *Handler) updateKeyVault(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeBody(r, &req); err != nil {
 		return err
 	}
-	// A target is set when the vault is created; a silently ignored new
-	// credential would look like a rotation that did not happen.
+	// Which secret manager a vault deploys to is set when it is created
+	// (its secrets' remote ids belong to it); how it is reached may change.
+	// A silently ignored field would look like a change that did not
+	// happen: each is refused by name.
 	for field, set := range map[string]bool{
-		"target_kind": req.TargetKind != nil, "target_address": req.TargetAddress != nil,
-		"target_mount": req.TargetMount != nil, "target_namespace": req.TargetNamespace != nil,
-		"target_project": req.TargetProject != nil, "target_region": req.TargetRegion != nil,
-		"target_credential": req.TargetCredential != nil, "path": req.Path != nil, "project_id": req.ProjectID != nil,
+		"target_kind": req.TargetKind != nil, "target_mount": req.TargetMount != nil,
+		"target_namespace": req.TargetNamespace != nil, "target_project": req.TargetProject != nil,
+		"target_region": req.TargetRegion != nil, "target_okms_id": req.TargetOKMSID != nil,
+		"path": req.Path != nil, "project_id": req.ProjectID != nil,
 	} {
 		if set {
 			return coffer.Invalid(field, coffer.ReasonConstraint, field+" is set when the key vault is created")
 		}
 	}
-	kv, err := h.svc.UpdateKeyVault(r.Context(), r.PathValue("id"), coffer.KeyVaultUpdate{Name: req.Name, LabelIDs: req.LabelIDs})
+	u := coffer.KeyVaultUpdate{Name: req.Name, LabelIDs: req.LabelIDs, TargetAddress: req.TargetAddress,
+		TargetCACertificate: req.TargetCA}
+	if req.TargetCredential != nil {
+		u.TargetCredential = coffer.Payload(*req.TargetCredential)
+		defer clear(u.TargetCredential)
+	}
+	kv, err := h.svc.UpdateKeyVault(r.Context(), r.PathValue("id"), u)
 	if err != nil {
 		return err
 	}

@@ -118,6 +118,8 @@ type keyVaultRequest struct {
 	TargetNamespace  *string   `json:"target_namespace"`
 	TargetProject    *string   `json:"target_project"`
 	TargetRegion     *string   `json:"target_region"`
+	TargetOKMSID     *string   `json:"target_okms_id"`
+	TargetCA         *string   `json:"target_ca_certificate"`
 	TargetCredential *string   `json:"target_credential"`
 }
 
@@ -168,6 +170,8 @@ type keyVaultJSON struct {
 	TargetNamespace string    `json:"target_namespace,omitempty"`
 	TargetProject   string    `json:"target_project,omitempty"`
 	TargetRegion    string    `json:"target_region,omitempty"`
+	TargetOKMSID    string    `json:"target_okms_id,omitempty"`
+	TargetCA        string    `json:"target_ca_certificate,omitempty"`
 	ErrorMessage    string    `json:"error_message,omitempty"`
 	ResourceType    string    `json:"resource_type"`
 	CreatedAt       time.Time `json:"created_at"`
@@ -179,6 +183,7 @@ func toKeyVault(kv *coffer.KeyVault) keyVaultJSON {
 		RemoteID: kv.RemoteID, Brownfield: kv.Brownfield, LabelIDs: labels(kv.LabelIDs),
 		TargetKind: string(kv.Target.Kind), TargetAddress: kv.Target.Address, TargetMount: kv.Target.Mount,
 		TargetNamespace: kv.Target.Namespace, TargetProject: kv.Target.Project, TargetRegion: kv.Target.Region,
+		TargetOKMSID: kv.Target.OKMSID, TargetCA: kv.Target.CACertificate,
 		ErrorMessage: kv.LastError, ResourceType: "key_vault", CreatedAt: kv.CreatedAt,
 	}
 }

@@ -24,11 +24,13 @@ type targetJSON struct {
 	Namespace string            `json:"namespace,omitempty"`
 	Project   string            `json:"project,omitempty"`
 	Region    string            `json:"region,omitempty"`
+	OKMSID    string            `json:"okms_id,omitempty"`
+	CA        string            `json:"ca_certificate,omitempty"`
 }
 
 func putTarget(t coffer.Target) (string, error) {
 	b, err := json.Marshal(targetJSON{Kind: t.Kind, Address: t.Address, Mount: t.Mount,
-		Namespace: t.Namespace, Project: t.Project, Region: t.Region})
+		Namespace: t.Namespace, Project: t.Project, Region: t.Region, OKMSID: t.OKMSID, CA: t.CACertificate})
 	return string(b), err
 }
 
@@ -38,7 +40,7 @@ func getTarget(s string) (coffer.Target, error) {
 		return coffer.Target{}, fmt.Errorf("target column: %w", err)
 	}
 	return coffer.Target{Kind: j.Kind, Address: j.Address, Mount: j.Mount,
-		Namespace: j.Namespace, Project: j.Project, Region: j.Region}, nil
+		Namespace: j.Namespace, Project: j.Project, Region: j.Region, OKMSID: j.OKMSID, CACertificate: j.CA}, nil
 }
 
 // putIDs encodes a list of ids as a JSON array, never NULL.

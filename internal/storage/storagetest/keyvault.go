@@ -65,11 +65,15 @@ func testKeyVaults(t *testing.T, s storage.Store) {
 		return err
 	})
 	kv.State, kv.RemoteID, kv.LastError, kv.LabelIDs, kv.UpdatedAt = coffer.DeployAvailable, "r-1", "", nil, now.Add(time.Second)
+	// A target's every public setting, and a new credential, are kept.
+	kv.Target = coffer.Target{Kind: coffer.TargetOKMS, Address: "https://eu-west-rbx.okms.example", OKMSID: "d1",
+		CACertificate: "-----BEGIN CERTIFICATE-----\n...", Project: "p", Region: "r"}
+	kv.SealedCredential = []byte{4, 5, 6}
 	update(t, s, func(ctx context.Context, tx storage.Tx) error { return kvTx(t, tx).UpdateKeyVault(ctx, kv) })
 	all := read(t, s, func(ctx context.Context, tx storage.Tx) ([]*storage.KeyVault, error) {
 		return kvTx(t, tx).ListKeyVaults(ctx, nil)
 	})
-	if diff := cmp.Diff([]*storage.KeyVault{local, kv}, all); diff != "" {
+	if diff := cmp.Diff([]*storage.KeyVault{local, kv}, all); diff != "" { // reads back the update
 		t.Errorf("list all (-want +got):\n%s", diff)
 	}
 	mine := read(t, s, func(ctx context.Context, tx storage.Tx) ([]*storage.KeyVault, error) {
