@@ -43,15 +43,19 @@ const (
 	TargetScaleway TargetKind = "scaleway"
 	// TargetOKMS is an OVHcloud OKMS domain's Secret Manager (API v2).
 	TargetOKMS TargetKind = "okms"
+	// TargetNCloud is a NAVER Cloud Secret Manager.
+	TargetNCloud TargetKind = "ncloud"
 )
 
 // Target is where a key vault deploys its secrets. Credential is the Vault
-// token, the Scaleway secret key, or the OKMS token or access certificate:
+// token, the Scaleway or NAVER secret key, or the OKMS token or access
+// certificate:
 // it is sealed at rest and never leaves the engine in an answer.
 type Target struct {
 	Kind TargetKind
-	// Address is the Vault address, the Scaleway API URL or the OKMS
-	// regional endpoint.
+	// Address is the Vault address, the Scaleway API URL, the OKMS
+	// regional endpoint or the NAVER host (with its path, such as a
+	// regional host's /secretmanager).
 	Address string
 	// Mount is the Vault KV v2 mount ("secret" when empty).
 	Mount string
@@ -62,6 +66,9 @@ type Target struct {
 	Region  string
 	// OKMSID is the OKMS domain (okmsId).
 	OKMSID string
+	// AccessKey is the NAVER API key's access key; its secret key is the
+	// credential.
+	AccessKey string
 	// CACertificate, PEM, is the only authority trusted for the target's
 	// TLS certificate when set; else the system's roots are.
 	CACertificate string
@@ -121,10 +128,12 @@ type KeyVaultCreate struct {
 type KeyVaultUpdate struct {
 	Name     *string
 	LabelIDs *[]string
-	// TargetAddress, TargetCACertificate and TargetCredential change the
-	// target's; a vault without target refuses them.
+	// TargetAddress, TargetCACertificate, TargetAccessKey (NAVER's, with
+	// its secret key as the new credential) and TargetCredential change
+	// the target's; a vault without target refuses them.
 	TargetAddress       *string
 	TargetCACertificate *string
+	TargetAccessKey     *string
 	TargetCredential    Payload
 }
 

@@ -33,7 +33,7 @@ Usage:
                                   run COMMAND with secrets in its environment
   coffer vault create|list|get|delete|import ...
                                   key vaults: folders whose secrets are
-                                  deployed to Vault or Scaleway
+                                  deployed to Vault, Scaleway, OKMS or NAVER
   coffer sync status              what is pending or failed, and why
   coffer iam project|principal|key|policy ...
                                   manage projects, principals, API keys and

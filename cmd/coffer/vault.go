@@ -26,7 +26,8 @@ Commands:
 
 A key vault is a folder of a project. Every version of every secret in it,
 written through any API, is pushed to its target: a Vault KV v2 mount, a
-Scaleway-compatible Secret Manager or an OVHcloud OKMS domain. "coffer sync status" shows what is
+Scaleway-compatible Secret Manager, an OVHcloud OKMS domain or a NAVER Cloud
+Secret Manager. "coffer sync status" shows what is
 pending or failed.
 `
 
@@ -50,6 +51,7 @@ type keyVault struct {
 		Project   string `json:"project,omitempty"`
 		Region    string `json:"region,omitempty"`
 		OKMSID    string `json:"okms_id,omitempty"`
+		AccessKey string `json:"access_key,omitempty"`
 		CA        string `json:"ca_certificate,omitempty"`
 	} `json:"target"`
 	CreatedAt time.Time `json:"created_at"`
@@ -74,6 +76,7 @@ func printKeyVault(w io.Writer, v *keyVault) error {
 	row("target project", v.Target.Project)
 	row("region", v.Target.Region)
 	row("okms id", v.Target.OKMSID)
+	row("access key", v.Target.AccessKey)
 	if v.Target.CA != "" {
 		row("ca certificate", "set")
 	}
@@ -81,21 +84,22 @@ func printKeyVault(w io.Writer, v *keyVault) error {
 }
 
 func cmdVaultCreate(ctx context.Context, e *env, args []string) error {
-	f := e.flags("vault create", "NAME [--path /folder] [--target vault|scaleway|okms --address URL ...]", `
+	f := e.flags("vault create", "NAME [--path /folder] [--target vault|scaleway|okms|ncloud --address URL ...]", `
 Create a key vault. Without --target it is local only. The target's token or
 secret key (for OKMS, a token or an access certificate followed by its
-private key, PEM) is read from COFFER_TARGET_CREDENTIAL, or from standard
+private key, PEM; for NAVER, the secret key of --access-key) is read from COFFER_TARGET_CREDENTIAL, or from standard
 input with --credential-stdin: never from the command line.`, true)
 	var (
 		project   = f.String("project", "", "the project (default: COFFER_PROJECT)")
 		path      = f.String("path", "", "the folder of the vault's secrets (default: /NAME)")
-		kind      = f.String("target", "none", "none, vault, scaleway or okms")
+		kind      = f.String("target", "none", "none, vault, scaleway, okms or ncloud")
 		address   = f.String("address", "", "the Vault address, the Scaleway API URL or the OKMS endpoint")
 		mount     = f.String("mount", "", "the Vault KV v2 mount (default: secret)")
 		namespace = f.String("namespace", "", "the Vault namespace")
 		tproject  = f.String("target-project", "", "the Scaleway project")
 		region    = f.String("region", "", "the Scaleway region")
 		okmsID    = f.String("okms-id", "", "the OKMS domain")
+		accessKey = f.String("access-key", "", "the NAVER API key's access key (its secret key is the credential)")
 		caFile    = f.String("ca-file", "", "a PEM file of the only authority trusted for the target")
 		fromStdin = f.Bool("credential-stdin", false, "read the target's credential from standard input")
 	)
@@ -123,7 +127,7 @@ input with --credential-stdin: never from the command line.`, true)
 	}
 	in := map[string]any{"project_id": *project, "name": pos[0], "path": *path, "target": map[string]string{
 		"kind": *kind, "address": *address, "mount": *mount, "namespace": *namespace,
-		"project": *tproject, "region": *region, "okms_id": *okmsID, "ca_certificate": ca, "credential": cred,
+		"project": *tproject, "region": *region, "okms_id": *okmsID, "access_key": *accessKey, "ca_certificate": ca, "credential": cred,
 	}}
 	var v keyVault
 	if err := a.call(ctx, http.MethodPost, "/key-vaults", in, &v); err != nil {
@@ -171,6 +175,7 @@ want of the new setting are deployed at the next pass after "retry".`, true)
 		name      = f.String("name", "", "the vault's new name")
 		address   = f.String("address", "", "the target's new address")
 		caFile    = f.String("ca-file", "", "a PEM file of the only authority trusted for the target")
+		accessKey = f.String("access-key", "", "the NAVER target's new access key (give its secret key as the credential)")
 		fromEnv   = f.Bool("credential", false, "set the credential from COFFER_TARGET_CREDENTIAL")
 		fromStdin = f.Bool("credential-stdin", false, "set the credential from standard input")
 	)
@@ -194,6 +199,9 @@ want of the new setting are deployed at the next pass after "retry".`, true)
 			return err
 		}
 		target["ca_certificate"] = ca
+	}
+	if *accessKey != "" {
+		target["access_key"] = *accessKey
 	}
 	if *fromEnv || *fromStdin {
 		cred, err := e.targetCredential(*fromStdin)

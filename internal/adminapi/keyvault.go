@@ -10,7 +10,7 @@ import (
 
 // KeyVaults is what the key vault routes need of the engine: the same
 // service the IMCO dialect uses, so that a team that never speaks IMCO's
-// API deploys its secrets to Vault or Scaleway the same way.
+// API deploys its secrets to Vault, Scaleway, OKMS or NAVER the same way.
 type KeyVaults interface {
 	CreateKeyVault(ctx context.Context, in coffer.KeyVaultCreate) (*coffer.KeyVault, error)
 	GetKeyVault(ctx context.Context, id string) (*coffer.KeyVault, error)
@@ -59,7 +59,7 @@ func (h *Handler) registerKeyVaults(mux *http.ServeMux) {
 			ProjectID: req.ProjectID, Name: req.Name, Path: req.Path,
 			Target: coffer.Target{Kind: coffer.TargetKind(req.Target.Kind), Address: req.Target.Address,
 				Mount: req.Target.Mount, Namespace: req.Target.Namespace, Project: req.Target.Project,
-				Region: req.Target.Region, OKMSID: req.Target.OKMSID, CACertificate: req.Target.CACertificate,
+				Region: req.Target.Region, OKMSID: req.Target.OKMSID, AccessKey: req.Target.AccessKey, CACertificate: req.Target.CACertificate,
 				Credential: coffer.Payload(req.Target.Credential)},
 		})
 		if err != nil {
@@ -83,7 +83,7 @@ func (h *Handler) registerKeyVaults(mux *http.ServeMux) {
 		}
 		u := coffer.KeyVaultUpdate{Name: req.Name}
 		if t := req.Target; t != nil {
-			u.TargetAddress, u.TargetCACertificate = t.Address, t.CACertificate
+			u.TargetAddress, u.TargetCACertificate, u.TargetAccessKey = t.Address, t.CACertificate, t.AccessKey
 			if t.Credential != nil {
 				u.TargetCredential = coffer.Payload(*t.Credential)
 				defer clear(u.TargetCredential)
@@ -147,6 +147,7 @@ type TargetRequest struct {
 	Project   string `json:"project,omitempty"`
 	Region    string `json:"region,omitempty"`
 	OKMSID    string `json:"okms_id,omitempty"`
+	AccessKey string `json:"access_key,omitempty"`
 	// CACertificate, PEM, is the only authority trusted for the target.
 	CACertificate string `json:"ca_certificate,omitempty"`
 	Credential    string `json:"credential,omitempty"`
@@ -159,6 +160,7 @@ type UpdateKeyVaultRequest struct {
 	Target *struct {
 		Address       *string `json:"address"`
 		CACertificate *string `json:"ca_certificate"`
+		AccessKey     *string `json:"access_key"`
 		Credential    *string `json:"credential"`
 	} `json:"target"`
 }
@@ -180,6 +182,7 @@ type Target struct {
 	Project   string `json:"project,omitempty"`
 	Region    string `json:"region,omitempty"`
 	OKMSID    string `json:"okms_id,omitempty"`
+	AccessKey string `json:"access_key,omitempty"`
 	// CACertificate is set when the target trusts one authority only.
 	CACertificate string `json:"ca_certificate,omitempty"`
 }
@@ -199,7 +202,7 @@ func toKeyVault(v *coffer.KeyVault) KeyVault {
 	t := v.Target
 	return KeyVault{ID: v.ID, ProjectID: v.ProjectID, Name: v.Name, Path: v.Path, State: string(v.State),
 		Target: Target{Kind: string(t.Kind), Address: t.Address, Mount: t.Mount, Namespace: t.Namespace,
-			Project: t.Project, Region: t.Region, OKMSID: t.OKMSID, CACertificate: t.CACertificate}, CreatedAt: v.CreatedAt}
+			Project: t.Project, Region: t.Region, OKMSID: t.OKMSID, AccessKey: t.AccessKey, CACertificate: t.CACertificate}, CreatedAt: v.CreatedAt}
 }
 
 // SecretSync is the deployment of one secret.

@@ -120,8 +120,13 @@ func validateTarget(t *coffer.Target) error {
 			return coffer.Invalid("target.okms_id", coffer.ReasonFormat,
 				"target.okms_id is required for an OKMS target: the domain's id (letters, digits and -)")
 		}
+	case coffer.TargetNCloud:
+		if !accessKey.MatchString(t.AccessKey) {
+			return coffer.Invalid("target.access_key", coffer.ReasonFormat,
+				"target.access_key is required for a NAVER target: the API key's access key (letters, digits, . _ -)")
+		}
 	default:
-		return coffer.Invalid("target.kind", coffer.ReasonConstraint, "target.kind must be none, vault, scaleway or okms")
+		return coffer.Invalid("target.kind", coffer.ReasonConstraint, "target.kind must be none, vault, scaleway, okms or ncloud")
 	}
 	if err := validateReach(t.Address, t.CACertificate); err != nil {
 		return err
@@ -129,8 +134,11 @@ func validateTarget(t *coffer.Target) error {
 	return validateCredential(*t)
 }
 
-// okmsID is the form of an OKMS domain id.
-var okmsID = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+// okmsID is the form of an OKMS domain id; accessKey of a NAVER access key.
+var (
+	okmsID    = regexp.MustCompile(`^[A-Za-z0-9-]{1,64}$`)
+	accessKey = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+)
 
 // validateReach checks how a target is reached: its address and the
 // authority its certificate must chain to.
@@ -331,7 +339,7 @@ func (e *Engine) UpdateKeyVault(ctx context.Context, id string, u coffer.KeyVaul
 // secrets failed for want of it is retried at the next pass like any other
 // failed one (retry).
 func (e *Engine) retarget(kv *storage.KeyVault, u coffer.KeyVaultUpdate) error {
-	if u.TargetAddress == nil && u.TargetCACertificate == nil && u.TargetCredential == nil {
+	if u.TargetAddress == nil && u.TargetCACertificate == nil && u.TargetAccessKey == nil && u.TargetCredential == nil {
 		return nil
 	}
 	if kv.Target.Kind == coffer.TargetNone {
@@ -353,6 +361,12 @@ func (e *Engine) retarget(kv *storage.KeyVault, u coffer.KeyVaultUpdate) error {
 	}
 	if err := validateReach(t.Address, t.CACertificate); err != nil {
 		return err
+	}
+	if u.TargetAccessKey != nil {
+		if t.Kind != coffer.TargetNCloud || !accessKey.MatchString(*u.TargetAccessKey) {
+			return coffer.Invalid("target.access_key", coffer.ReasonConstraint, "only a NAVER target has an access key: letters, digits, . _ -")
+		}
+		t.AccessKey = *u.TargetAccessKey
 	}
 	if u.TargetCredential != nil {
 		t.Credential = u.TargetCredential

@@ -29,7 +29,7 @@ func (h *Handler) createKeyVault(w http.ResponseWriter, r *http.Request) error {
 		Target: coffer.Target{
 			Kind: coffer.TargetKind(str(req.TargetKind)), Address: str(req.TargetAddress), Mount: str(req.TargetMount),
 			Namespace: str(req.TargetNamespace), Project: str(req.TargetProject), Region: str(req.TargetRegion),
-			OKMSID: str(req.TargetOKMSID), CACertificate: str(req.TargetCA),
+			OKMSID: str(req.TargetOKMSID), AccessKey: str(req.TargetAccessKey), CACertificate: str(req.TargetCA),
 		},
 	}
 	if req.TargetCredential != nil {
@@ -75,7 +75,7 @@ func (h *Handler) updateKeyVault(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	u := coffer.KeyVaultUpdate{Name: req.Name, LabelIDs: req.LabelIDs, TargetAddress: req.TargetAddress,
-		TargetCACertificate: req.TargetCA}
+		TargetCACertificate: req.TargetCA, TargetAccessKey: req.TargetAccessKey}
 	if req.TargetCredential != nil {
 		u.TargetCredential = coffer.Payload(*req.TargetCredential)
 		defer clear(u.TargetCredential)

@@ -119,6 +119,7 @@ type keyVaultRequest struct {
 	TargetProject    *string   `json:"target_project"`
 	TargetRegion     *string   `json:"target_region"`
 	TargetOKMSID     *string   `json:"target_okms_id"`
+	TargetAccessKey  *string   `json:"target_access_key"`
 	TargetCA         *string   `json:"target_ca_certificate"`
 	TargetCredential *string   `json:"target_credential"`
 }
@@ -171,6 +172,7 @@ type keyVaultJSON struct {
 	TargetProject   string    `json:"target_project,omitempty"`
 	TargetRegion    string    `json:"target_region,omitempty"`
 	TargetOKMSID    string    `json:"target_okms_id,omitempty"`
+	TargetAccessKey string    `json:"target_access_key,omitempty"`
 	TargetCA        string    `json:"target_ca_certificate,omitempty"`
 	ErrorMessage    string    `json:"error_message,omitempty"`
 	ResourceType    string    `json:"resource_type"`
@@ -183,7 +185,7 @@ func toKeyVault(kv *coffer.KeyVault) keyVaultJSON {
 		RemoteID: kv.RemoteID, Brownfield: kv.Brownfield, LabelIDs: labels(kv.LabelIDs),
 		TargetKind: string(kv.Target.Kind), TargetAddress: kv.Target.Address, TargetMount: kv.Target.Mount,
 		TargetNamespace: kv.Target.Namespace, TargetProject: kv.Target.Project, TargetRegion: kv.Target.Region,
-		TargetOKMSID: kv.Target.OKMSID, TargetCA: kv.Target.CACertificate,
+		TargetOKMSID: kv.Target.OKMSID, TargetAccessKey: kv.Target.AccessKey, TargetCA: kv.Target.CACertificate,
 		ErrorMessage: kv.LastError, ResourceType: "key_vault", CreatedAt: kv.CreatedAt,
 	}
 }

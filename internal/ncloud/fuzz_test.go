@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/apigw"
 )
 
 // FuzzParseSignature: the signature headers never panic the parser, and
@@ -28,7 +29,7 @@ func FuzzParseSignature(f *testing.F) {
 		if ok && (sr.timestamp != ts || sr.accessKey != ak || sr.signature != sig || sr.signedAt.UnixMilli() < 0) {
 			t.Fatalf("accepted %q %q %q as %+v", ts, ak, sig, sr)
 		}
-		msg := canonical("GET", "/api/v1/secrets", ts, ak)
+		msg := apigw.Canonical("GET", "/api/v1/secrets", ts, ak)
 		if len(msg) != len("GET /api/v1/secrets\n\n")+len(ts)+len(ak) {
 			t.Fatalf("canonical length %d", len(msg))
 		}

@@ -7,15 +7,16 @@ import (
 	"time"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/apigw"
 	"github.com/coffer-dev/coffer/internal/auth"
 )
 
 // The headers of API Gateway signature v2. NAVER's own Go SDK sends the
 // same signature under the -v1 name for most services; it is accepted too.
 const (
-	headerTimestamp   = "x-ncp-apigw-timestamp"
-	headerAccessKey   = "x-ncp-iam-access-key"
-	headerSignature   = "x-ncp-apigw-signature-v2"
+	headerTimestamp   = apigw.HeaderTimestamp
+	headerAccessKey   = apigw.HeaderAccessKey
+	headerSignature   = apigw.HeaderSignature
 	headerSignatureV1 = "x-ncp-apigw-signature-v1"
 )
 
@@ -66,20 +67,6 @@ func parseMillis(s string) (int64, bool) {
 	return n, err == nil
 }
 
-// canonical returns the string signature v2 signs: the method, a space,
-// the request URI as sent (path and raw query), a line feed, the timestamp
-// as sent, a line feed and the access key.
-func canonical(method, requestURI, timestamp, accessKey string) []byte {
-	b := make([]byte, 0, len(method)+len(requestURI)+len(timestamp)+len(accessKey)+3)
-	b = append(b, method...)
-	b = append(b, ' ')
-	b = append(b, requestURI...)
-	b = append(b, '\n')
-	b = append(b, timestamp...)
-	b = append(b, '\n')
-	return append(b, accessKey...)
-}
-
 // requestURI is the URI the client signed: the request line's target, as
 // received, before the server stripped the mount's prefix.
 func requestURI(r *http.Request) string {
@@ -98,6 +85,6 @@ func (h *Handler) verify(ctx context.Context, r *http.Request) (*coffer.Caller, 
 	if !ok {
 		return nil, errUnauthorized
 	}
-	msg := canonical(r.Method, requestURI(r), sr.timestamp, sr.accessKey)
+	msg := apigw.Canonical(r.Method, requestURI(r), sr.timestamp, sr.accessKey)
 	return h.svc.AuthenticateSignature(ctx, sr.accessKey, msg, sr.signature, sr.signedAt)
 }

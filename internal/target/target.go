@@ -2,9 +2,9 @@
 // deploys to: a HashiCorp Vault KV v2 mount (through Vault's own client,
 // github.com/hashicorp/vault/api), a Scaleway-compatible Secret Manager
 // (through github.com/scaleway/scaleway-sdk-go) and an OVHcloud OKMS
-// domain's Secret Manager (API v2, a small client written from its spec,
-// as OVH's Go SDK is not a module this build takes). A coffer node is all
-// three.
+// domain's Secret Manager (API v2) and a NAVER Cloud Secret Manager
+// (signature v2 requests), the last two through small clients written from
+// their specs. A coffer node is all four.
 //
 // A client never logs, and its errors never hold, the target's credential:
 // the SDKs send it in a header, never in a URL.
@@ -45,6 +45,8 @@ func (c *Clients) Client(t coffer.Target) (engine.TargetClient, error) {
 		return newScaleway(t, hc)
 	case coffer.TargetOKMS:
 		return newOKMS(t, hc)
+	case coffer.TargetNCloud:
+		return newNCloud(t, hc)
 	}
 	return nil, fmt.Errorf("target kind %q has no client", t.Kind)
 }

@@ -25,12 +25,13 @@ type targetJSON struct {
 	Project   string            `json:"project,omitempty"`
 	Region    string            `json:"region,omitempty"`
 	OKMSID    string            `json:"okms_id,omitempty"`
+	AccessKey string            `json:"access_key,omitempty"`
 	CA        string            `json:"ca_certificate,omitempty"`
 }
 
 func putTarget(t coffer.Target) (string, error) {
 	b, err := json.Marshal(targetJSON{Kind: t.Kind, Address: t.Address, Mount: t.Mount,
-		Namespace: t.Namespace, Project: t.Project, Region: t.Region, OKMSID: t.OKMSID, CA: t.CACertificate})
+		Namespace: t.Namespace, Project: t.Project, Region: t.Region, OKMSID: t.OKMSID, AccessKey: t.AccessKey, CA: t.CACertificate})
 	return string(b), err
 }
 
@@ -40,7 +41,7 @@ func getTarget(s string) (coffer.Target, error) {
 		return coffer.Target{}, fmt.Errorf("target column: %w", err)
 	}
 	return coffer.Target{Kind: j.Kind, Address: j.Address, Mount: j.Mount,
-		Namespace: j.Namespace, Project: j.Project, Region: j.Region, OKMSID: j.OKMSID, CACertificate: j.CA}, nil
+		Namespace: j.Namespace, Project: j.Project, Region: j.Region, OKMSID: j.OKMSID, AccessKey: j.AccessKey, CACertificate: j.CA}, nil
 }
 
 // putIDs encodes a list of ids as a JSON array, never NULL.

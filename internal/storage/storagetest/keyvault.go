@@ -66,7 +66,7 @@ func testKeyVaults(t *testing.T, s storage.Store) {
 	})
 	kv.State, kv.RemoteID, kv.LastError, kv.LabelIDs, kv.UpdatedAt = coffer.DeployAvailable, "r-1", "", nil, now.Add(time.Second)
 	// A target's every public setting, and a new credential, are kept.
-	kv.Target = coffer.Target{Kind: coffer.TargetOKMS, Address: "https://eu-west-rbx.okms.example", OKMSID: "d1",
+	kv.Target = coffer.Target{Kind: coffer.TargetOKMS, Address: "https://eu-west-rbx.okms.example", OKMSID: "d1", AccessKey: "ak",
 		CACertificate: "-----BEGIN CERTIFICATE-----\n...", Project: "p", Region: "r"}
 	kv.SealedCredential = []byte{4, 5, 6}
 	update(t, s, func(ctx context.Context, tx storage.Tx) error { return kvTx(t, tx).UpdateKeyVault(ctx, kv) })
