@@ -52,10 +52,12 @@ import (
 	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"golang.org/x/crypto/argon2"
 
@@ -530,4 +532,29 @@ func (r *Reader) ReadFrame() ([]byte, error) {
 func (r *Reader) Close() {
 	clear(r.buf[:cap(r.buf)])
 	clear(r.in)
+}
+
+// publicKeyPrefix starts the text form of an X25519 export key.
+const publicKeyPrefix = "x25519:"
+
+// FormatPublicKey returns the text form of an X25519 public key:
+// "x25519:" and the key in unpadded base64url.
+func FormatPublicKey(pub []byte) string {
+	return publicKeyPrefix + base64.RawURLEncoding.EncodeToString(pub)
+}
+
+// ParsePublicKey reads what FormatPublicKey writes.
+func ParsePublicKey(s string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(strings.TrimSpace(s), publicKeyPrefix)
+	if !ok {
+		return nil, errors.New("exportfile: an export key starts with " + publicKeyPrefix)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(rest)
+	if err != nil || len(b) != x25519Size {
+		return nil, errors.New("exportfile: an export key is " + publicKeyPrefix + " and 32 bytes in unpadded base64url")
+	}
+	if _, err := ecdh.X25519().NewPublicKey(b); err != nil {
+		return nil, errors.New("exportfile: not an X25519 public key")
+	}
+	return b, nil
 }
