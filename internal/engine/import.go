@@ -123,7 +123,7 @@ func (e *Engine) Import(ctx context.Context, req coffer.ImportRequest, r io.Read
 			if err := e.authorize(ctx, tx, c, actionWrite, s.ProjectID, s.Path); err != nil {
 				return err
 			}
-			d, _, err := e.classify(ctx, tx, req, s, vs)
+			d, _, err := e.classify(ctx, tx, c, req, s, vs)
 			if d == dispConflict {
 				if conflicts++; first == "" {
 					first = s.FullPath()
@@ -164,7 +164,7 @@ func (e *Engine) Import(ctx context.Context, req coffer.ImportRequest, r io.Read
 				return err
 			}
 			var existing []*coffer.Secret
-			if d, existing, err = e.classify(ctx, tx, req, s, vs); err != nil {
+			if d, existing, err = e.classify(ctx, tx, c, req, s, vs); err != nil {
 				return err
 			}
 			action := auditImport
@@ -468,10 +468,11 @@ const (
 )
 
 // classify finds the target's secrets at s's id and path (s.ID is "" with
-// new ids) and compares them with s and its versions. For a conflict it
+// new ids) and compares them with s and its versions; a secret whose values
+// the caller may not read is never compared, and conflicts. For a conflict it
 // returns the secrets an overwrite replaces; one with s's id in another
 // project makes an overwrite impossible (ECONFLICT).
-func (e *Engine) classify(ctx context.Context, tx storage.Tx, req coffer.ImportRequest, s *coffer.Secret, vs []*storage.Version) (disposition, []*coffer.Secret, error) {
+func (e *Engine) classify(ctx context.Context, tx storage.Tx, c *coffer.Caller, req coffer.ImportRequest, s *coffer.Secret, vs []*storage.Version) (disposition, []*coffer.Secret, error) {
 	var byID *coffer.Secret
 	if s.ID != "" {
 		got, err := tx.GetSecret(ctx, s.ID)
@@ -506,6 +507,14 @@ func (e *Engine) classify(ctx context.Context, tx storage.Tx, req coffer.ImportR
 			// The path is another secret's.
 			return dispConflict, []*coffer.Secret{existing}, nil
 		}
+	}
+	// Comparing tells whether the values are the file's: only to a caller
+	// that may read them.
+	if err := e.authorize(ctx, tx, c, actionAccess, existing.ProjectID, existing.Path); err != nil {
+		if code := coffer.ErrorCode(err); code == coffer.ENOTFOUND || code == coffer.EFORBIDDEN {
+			return dispConflict, []*coffer.Secret{existing}, nil
+		}
+		return 0, nil, err
 	}
 	same, err := e.sameSecret(ctx, tx, existing, s, vs)
 	if err != nil {
