@@ -2,12 +2,15 @@ package adminapi_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/coffer-dev/coffer/internal/exportfile"
 	"github.com/coffer-dev/coffer/internal/node/nodetest"
 )
 
@@ -182,5 +185,112 @@ func TestExportAndImportRights(t *testing.T) {
 		if status, b := send(t, n, admin, "POST", "/coffer/v1/export", []byte(body)); status != 400 {
 			t.Errorf("export %s: %d %s", body, status, b)
 		}
+	}
+}
+
+// craft writes an export file of the given frames, encrypted to a fixed
+// passphrase key, and returns it with that key in base64.
+func craft(t *testing.T, frames ...string) ([]byte, string) {
+	t.Helper()
+	p := &exportfile.Passphrase{Key: bytes.Repeat([]byte{9}, 32), Salt: bytes.Repeat([]byte{1}, 16),
+		KDF: exportfile.KDF{Time: 1, Memory: 8 << 10, Threads: 1}}
+	var buf bytes.Buffer
+	w, err := exportfile.NewPassphraseWriter(&buf, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range frames {
+		if err := w.WriteFrame([]byte(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), base64.StdEncoding.EncodeToString(p.Key)
+}
+
+// TestImportRefusesCraftedFiles: a file whose frames do not hold together
+// is refused, and writes nothing, even when it opens.
+func TestImportRefusesCraftedFiles(t *testing.T) {
+	n := nodetest.Start(t)
+	const (
+		manifest = `{"kind":"manifest","manifest":{"format":1}}`
+		id       = "7b0c2a52-2f35-4b53-9d43-5a3c2ad0a5a1"
+	)
+	secret := func(extra string, versions int) string {
+		return `{"kind":"secret","secret":{"id":"` + id + `","project_name":"default","path":"/x","name":"s","type":"opaque","state":"enabled",` +
+			`"last_revision":2,"latest_revision":2,"version_count":2,"versions":` + strconv.Itoa(versions) + extra + `}}`
+	}
+	version := func(rev int, state, data string, size int) string {
+		v := `{"kind":"version","version":{"revision":` + strconv.Itoa(rev) + `,"state":"` + state + `","size":` + strconv.Itoa(size)
+		if data != "" {
+			v += `,"data":"` + base64.StdEncoding.EncodeToString([]byte(data)) + `"`
+		}
+		return v + `}}`
+	}
+	end := func(s, v int) string {
+		return `{"kind":"end","end":{"secrets":` + strconv.Itoa(s) + `,"versions":` + strconv.Itoa(v) + `}}`
+	}
+	good := []string{manifest, secret("", 2), version(1, "destroyed", "", 3), version(2, "enabled", "two", 3), end(1, 2)}
+	for name, frames := range map[string][]string{
+		"no manifest":               {secret("", 2), version(1, "destroyed", "", 3), version(2, "enabled", "two", 3), end(1, 2)},
+		"no end":                    good[:4],
+		"a wrong count":             {manifest, secret("", 2), version(1, "destroyed", "", 3), version(2, "enabled", "two", 3), end(1, 3)},
+		"a frame after the end":     append(append([]string{}, good...), manifest),
+		"a version missing":         {manifest, secret("", 2), version(2, "enabled", "two", 3), end(1, 1)},
+		"revisions out of order":    {manifest, secret("", 2), version(2, "enabled", "two", 3), version(1, "enabled", "one", 3), end(1, 2)},
+		"a revision past the last":  {manifest, secret("", 1), version(3, "enabled", "three", 5), end(1, 1)},
+		"destroyed with a value":    {manifest, secret("", 1), version(1, "destroyed", "one", 3), end(1, 1)},
+		"enabled without a value":   {manifest, secret("", 1), version(1, "enabled", "", 3), end(1, 1)},
+		"a size that is not":        {manifest, secret("", 1), version(1, "enabled", "one", 4), end(1, 1)},
+		"an unknown version state":  {manifest, secret("", 1), version(1, "lost", "one", 3), end(1, 1)},
+		"an unknown secret state":   {manifest, secret(`,"state":"gone"`, 0), end(1, 0)},
+		"a bad path":                {manifest, secret(`,"path":"/a/../b"`, 0), end(1, 0)},
+		"a stage of no revision":    {manifest, secret(`,"stages":{"active":9}`, 0), end(1, 0)},
+		"a secret twice":            {manifest, secret("", 0), secret("", 0), end(2, 0)},
+		"not JSON":                  {manifest, `{"kind":`, end(0, 0)},
+		"a version without secret":  {manifest, version(1, "enabled", "one", 3), end(0, 1)},
+		"another format":            {`{"kind":"manifest","manifest":{"format":2}}`, end(0, 0)},
+		"an owner that is no owner": {manifest, secret(`,"used_by":["Bad Owner"]`, 0), end(1, 0)},
+	} {
+		file, key := craft(t, frames...)
+		req, _ := http.NewRequest("POST", n.URL+"/coffer/v1/import", bytes.NewReader(file))
+		req.Header.Set("Authorization", "Bearer "+n.Creds.SecretKey)
+		req.Header.Set("Coffer-Passphrase-Key", key)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 400 {
+			t.Errorf("%s: %d %s", name, res.StatusCode, b)
+		}
+	}
+	if status, b := send(t, n, n.Creds.SecretKey, "GET", "/secret-manager/v1beta1/regions/fr-par/secrets", nil); status != 200 || !strings.Contains(string(b), `"total_count":0`) {
+		t.Fatalf("crafted files wrote secrets: %d %s", status, b)
+	}
+	// The good one imports, with its tombstone.
+	file, key := craft(t, good...)
+	req, _ := http.NewRequest("POST", n.URL+"/coffer/v1/import", bytes.NewReader(file))
+	req.Header.Set("Authorization", "Bearer "+n.Creds.SecretKey)
+	req.Header.Set("Coffer-Passphrase-Key", key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"created":1`) {
+		t.Fatalf("the good file: %d %s", res.StatusCode, b)
+	}
+	status, b := send(t, n, n.Creds.SecretKey, "GET", "/secret-manager/v1beta1/regions/fr-par/secrets/"+id+"/versions", nil)
+	if status != 200 || !strings.Contains(string(b), `"status":"deleted"`) || !strings.Contains(string(b), `"total_count":2`) {
+		t.Fatalf("versions: %d %s", status, b)
+	}
+	if status, b := send(t, n, n.Creds.SecretKey, "GET", "/secret-manager/v1beta1/regions/fr-par/secrets/"+id+"/versions/2/access", nil); status != 200 ||
+		!strings.Contains(string(b), base64.StdEncoding.EncodeToString([]byte("two"))) {
+		t.Fatalf("access: %d %s", status, b)
 	}
 }

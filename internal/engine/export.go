@@ -274,7 +274,7 @@ func (e *Engine) exportSecret(ctx context.Context, tx storage.Tx, fw *exportfile
 			if err != nil {
 				return 0, err
 			}
-			vf.Data = nonNil(data)
+			vf.Data = data
 		}
 		err := fw.Encode(&exportfile.Frame{Kind: exportfile.KindVersion, Version: vf})
 		clear(vf.Data)
@@ -283,14 +283,6 @@ func (e *Engine) exportSecret(ctx context.Context, tx storage.Tx, fw *exportfile
 		}
 	}
 	return len(versions), nil
-}
-
-// nonNil keeps an empty value apart from a destroyed version's absent one.
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
 }
 
 // secretRecord returns the audit record of an export or an import of one

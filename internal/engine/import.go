@@ -10,7 +10,9 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/google/uuid"
 
@@ -324,6 +326,14 @@ func (e *Engine) importedSecret(in *incoming, req coffer.ImportRequest) (*coffer
 		return nil, nil, bad("%s", coffer.ErrorMessage(err))
 	}
 	s.ID = f.ID
+	if len(f.UsedBy) > 64 {
+		return nil, nil, bad("more than 64 owners")
+	}
+	for _, p := range f.UsedBy {
+		if p == "" || len(p) > 64 || strings.Trim(p, "abcdefghijklmnopqrstuvwxyz0123456789_") != "" {
+			return nil, nil, bad("an owner that is not a product name")
+		}
+	}
 	s.UsedBy = append([]string{}, f.UsedBy...)
 	switch st := coffer.SecretState(f.State); st {
 	case coffer.SecretEnabled, coffer.SecretDisabled, coffer.SecretDeletionScheduled:
@@ -338,6 +348,9 @@ func (e *Engine) importedSecret(in *incoming, req coffer.ImportRequest) (*coffer
 	if r := f.Rotation; r != nil {
 		if r.Period < 0 {
 			return nil, nil, bad("a negative rotation period")
+		}
+		if len(r.Targets) > 64 || slices.ContainsFunc(r.Targets, func(t string) bool { return t == "" || len(t) > maxNameLen }) {
+			return nil, nil, bad("rotation targets that are not field names")
 		}
 		s.Rotation = &coffer.RotationPolicy{Enabled: r.Enabled, Period: r.Period, NextRunAt: r.NextRunAt,
 			Targets: r.Targets, LastRunAt: r.LastRunAt}
@@ -392,7 +405,8 @@ func (e *Engine) importedVersion(s *coffer.Secret, f *exportfile.Version) (*stor
 	}
 	switch v.State {
 	case coffer.VersionEnabled, coffer.VersionDisabled, coffer.VersionScheduledForDeletion:
-		if f.Data == nil {
+		if f.Data == nil && f.Size != 0 {
+			// (An empty value has no data in the file either.)
 			return nil, errors.New("no value")
 		}
 		if len(f.Data) > e.limits.MaxPayloadSize {
@@ -405,6 +419,7 @@ func (e *Engine) importedVersion(s *coffer.Secret, f *exportfile.Version) (*stor
 			return nil, errors.New("a CRC32 that is not its value's")
 		}
 		v.Data = append([]byte{}, f.Data...)
+		v.Size = len(v.Data)
 	case coffer.VersionDestroyed:
 		if f.Data != nil {
 			return nil, errors.New("destroyed, with a value")

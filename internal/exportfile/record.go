@@ -114,7 +114,8 @@ type Version struct {
 	CreatedBy           string               `json:"created_by,omitempty"`
 	CreatedAt           time.Time            `json:"created_at"`
 	UpdatedAt           time.Time            `json:"updated_at"`
-	// Data is the plaintext, nil for a destroyed version.
+	// Data is the plaintext: absent for a destroyed version, and for an
+	// empty value (its State and Size tell the two apart).
 	Data []byte `json:"data,omitempty"`
 }
 
