@@ -369,3 +369,40 @@ func TestExportImportBetweenInstances(t *testing.T) {
 		}
 	}
 }
+
+// TestExportUsage: the recipient is one, a passphrase never a flag's value,
+// and a file is never overwritten.
+func TestExportUsage(t *testing.T) {
+	dir := t.TempDir()
+	short := filepath.Join(dir, "short")
+	if err := os.WriteFile(short, []byte("too short\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	exists := filepath.Join(dir, "exists")
+	if err := os.WriteFile(exists, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	in := &instance{addr: "http://127.0.0.1:1", token: "x", project: "p"}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"export", "--out", filepath.Join(dir, "f")}, 2, "give a recipient"},
+		{[]string{"export", "--recipient", "x25519:AA", "--passphrase-file", short, "--out", filepath.Join(dir, "f")}, 2, "not both"},
+		{[]string{"export", "--passphrase-file", short, "--passphrase-env", "P", "--out", filepath.Join(dir, "f")}, 2, "not both"},
+		{[]string{"export", "--passphrase-file", short, "--out", filepath.Join(dir, "f")}, 1, "shorter than 12"},
+		{[]string{"export", "--passphrase-env", "UNSET", "--out", filepath.Join(dir, "f")}, 1, "UNSET is empty or unset"},
+		{[]string{"export", "--recipient", "x25519:AA"}, 2, "--out is required"},
+		{[]string{"export", "--recipient", "x25519:AA", "--out", exists}, 1, "never overwrites"},
+		{[]string{"export", "--passphrase", "secret", "--out", filepath.Join(dir, "f")}, 2, "not defined"},
+		{[]string{"import"}, 2, "want one FILE"},
+		{[]string{"import", "--on-conflict", "merge", short}, 2, "fail, skip or overwrite"},
+		{[]string{"import", short}, 1, "not a coffer export file"},
+	} {
+		code, _, errOut := in.cli(t, "", nil, c.args...)
+		if code != c.code || !strings.Contains(errOut, c.want) {
+			t.Errorf("coffer %s: exit %d, %q; want exit %d and %q", strings.Join(c.args, " "), code, errOut, c.code, c.want)
+		}
+	}
+}

@@ -547,7 +547,7 @@ func FormatPublicKey(pub []byte) string {
 func ParsePublicKey(s string) ([]byte, error) {
 	rest, ok := strings.CutPrefix(strings.TrimSpace(s), publicKeyPrefix)
 	if !ok {
-		return nil, errors.New("exportfile: an export key starts with " + publicKeyPrefix)
+		return nil, errors.New("exportfile: an export key starts with " + publicKeyPrefix + " and the key")
 	}
 	b, err := base64.RawURLEncoding.DecodeString(rest)
 	if err != nil || len(b) != x25519Size {
