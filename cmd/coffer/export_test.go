@@ -104,8 +104,9 @@ func (in *instance) must(t *testing.T, project string, env map[string]string, ar
 	return out
 }
 
-// vault sends a Vault KV v2 request to the instance's default project.
-func (in *instance) vault(t *testing.T, method, path, body string) {
+// vault sends a Vault KV v2 request to the instance's default project and
+// returns the answer.
+func (in *instance) vault(t *testing.T, method, path, body string) string {
 	t.Helper()
 	req, err := http.NewRequest(method, in.addr+"/v1/secret/"+path, strings.NewReader(body))
 	if err != nil {
@@ -117,10 +118,11 @@ func (in *instance) vault(t *testing.T, method, path, body string) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
 	if resp.StatusCode >= 300 {
-		b, _ := io.ReadAll(resp.Body)
 		t.Fatalf("vault %s %s: %d %s", method, path, resp.StatusCode, b)
 	}
+	return string(b)
 }
 
 // state is what an instance shows of a secret: its metadata but for its
@@ -193,7 +195,7 @@ func TestExportImportBetweenInstances(t *testing.T) {
 	// secret scheduled for deletion, one in another project, one outside
 	// the exported path.
 	a.must(t, "", nil, "secret", "create", "--name", "db", "--path", "/prod", "--type", "key_value",
-		"--description", "the database", "--tag", "db", "--tag", "prod")
+		"--description", "the database", "--tag", "db", "--tag", "prod", "--protected")
 	for _, v := range []string{`{"password":"one"}`, `{"password":"two"}`, `{"password":"three"}`, `{"password":"four"}`} {
 		a.must(t, "", nil, "version", "create", "--secret", "/prod/db", "--data", v)
 	}
@@ -211,13 +213,15 @@ func TestExportImportBetweenInstances(t *testing.T) {
 	}
 	a.must(t, "", nil, "version", "create", "--secret", "/prod/old", "--data", "old value")
 	a.must(t, "", nil, "secret", "delete", "/prod/old")
+	a.must(t, "", nil, "secret", "create", "--name", "temp", "--path", "/prod", "--ttl", "720h", "--action", "delete")
+	a.must(t, "", nil, "version", "create", "--secret", "/prod/temp", "--data", "short-lived")
 	a.must(t, "", nil, "secret", "create", "--name", "other", "--path", "/dev")
 	a.must(t, "", nil, "version", "create", "--secret", "/dev/other", "--data", "not exported")
 	a.must(t, stagingA, nil, "secret", "create", "--name", "cache", "--path", "/prod")
 	a.must(t, stagingA, nil, "version", "create", "--secret", "/prod/cache", "--data", "staging value")
 
 	refs := []struct{ projectA, projectB, ref string }{
-		{"", "", "/prod/db"}, {"", "", "/prod/web/api"}, {"", "", old.ID}, {stagingA, stagingB, "/prod/cache"},
+		{"", "", "/prod/db"}, {"", "", "/prod/web/api"}, {"", "", old.ID}, {"", "", "/prod/temp"}, {stagingA, stagingB, "/prod/cache"},
 	}
 
 	// A to B, encrypted to B's export key.
@@ -228,7 +232,7 @@ func TestExportImportBetweenInstances(t *testing.T) {
 	}
 	file := filepath.Join(dir, "a.export")
 	out := a.must(t, "", nil, "export", "--path", "/prod", "--recipient", key, "--out", file)
-	if want := "exported 4 secrets, 7 versions"; !strings.Contains(out, want) {
+	if want := "exported 5 secrets, 8 versions"; !strings.Contains(out, want) {
 		t.Fatalf("export: %q, want %q", out, want)
 	}
 	if st, err := os.Stat(file); err != nil || st.Mode().Perm() != 0o600 {
@@ -238,7 +242,7 @@ func TestExportImportBetweenInstances(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, plain := range []string{"password", "token-1", "staging value", "the database", "team-a"} {
+	for _, plain := range []string{"password", "token-1", "staging value", "short-lived", "the database", "team-a"} {
 		if bytes.Contains(raw, []byte(plain)) {
 			t.Fatalf("the export file holds %q in clear", plain)
 		}
@@ -249,13 +253,18 @@ func TestExportImportBetweenInstances(t *testing.T) {
 	}
 
 	out = b.must(t, "", nil, "import", file)
-	if want := "imported 4 secrets: 4 created, 0 unchanged, 0 skipped, 0 overwritten; 7 versions written"; !strings.Contains(out, want) {
+	if want := "imported 5 secrets: 5 created, 0 unchanged, 0 skipped, 0 overwritten; 8 versions written"; !strings.Contains(out, want) {
 		t.Fatalf("import: %q, want %q", out, want)
 	}
 	for _, r := range refs {
 		if diff := cmp.Diff(a.state(t, r.projectA, r.ref, false), b.state(t, r.projectB, r.ref, false)); diff != "" {
 			t.Errorf("%s on B differs from A (-A +B):\n%s", r.ref, diff)
 		}
+	}
+	// What only Vault shows: the custom metadata and max_versions.
+	if meta := b.vault(t, "GET", "metadata/prod/db", ""); !strings.Contains(meta, `"custom_metadata":{"owner":"team-a"}`) ||
+		!strings.Contains(meta, `"max_versions":7`) {
+		t.Errorf("Vault metadata of /prod/db on B: %s", meta)
 	}
 	if code, _, _ := b.cli(t, "", nil, "secret", "get", "/dev/other"); code == 0 {
 		t.Error("a secret outside the exported path was imported")
@@ -264,7 +273,7 @@ func TestExportImportBetweenInstances(t *testing.T) {
 	// A second import changes nothing.
 	before := b.state(t, "", "/prod/db", false)
 	out = b.must(t, "", nil, "import", file)
-	if want := "imported 4 secrets: 0 created, 4 unchanged, 0 skipped, 0 overwritten; 0 versions written"; !strings.Contains(out, want) {
+	if want := "imported 5 secrets: 0 created, 5 unchanged, 0 skipped, 0 overwritten; 0 versions written"; !strings.Contains(out, want) {
 		t.Fatalf("second import: %q, want %q", out, want)
 	}
 	if diff := cmp.Diff(before, b.state(t, "", "/prod/db", false)); diff != "" {
@@ -281,11 +290,11 @@ func TestExportImportBetweenInstances(t *testing.T) {
 		t.Errorf("a refused import changed /prod/web/api:\n%s", diff)
 	}
 	out = b.must(t, "", nil, "import", "--on-conflict", "skip", file)
-	if want := "0 created, 3 unchanged, 1 skipped"; !strings.Contains(out, want) {
+	if want := "0 created, 4 unchanged, 1 skipped"; !strings.Contains(out, want) {
 		t.Fatalf("import, skip: %q, want %q", out, want)
 	}
 	out = b.must(t, "", nil, "import", "--on-conflict", "overwrite", file)
-	if want := "0 created, 3 unchanged, 0 skipped, 1 overwritten; 1 versions written"; !strings.Contains(out, want) {
+	if want := "0 created, 4 unchanged, 0 skipped, 1 overwritten; 1 versions written"; !strings.Contains(out, want) {
 		t.Fatalf("import, overwrite: %q, want %q", out, want)
 	}
 	if diff := cmp.Diff(a.state(t, "", "/prod/web/api", false), b.state(t, "", "/prod/web/api", false)); diff != "" {
@@ -325,11 +334,11 @@ func TestExportImportBetweenInstances(t *testing.T) {
 	for range 2 {
 		out = a.must(t, "", env, "import", "--project", copyA, "--new-ids", "--passphrase-env", "EXPORT_PASSPHRASE", file2)
 	}
-	if want := "imported 3 secrets: 0 created, 3 unchanged"; !strings.Contains(out, want) {
+	if want := "imported 4 secrets: 0 created, 4 unchanged"; !strings.Contains(out, want) {
 		t.Fatalf("second import with new ids: %q, want %q", out, want)
 	}
 	// (A secret scheduled for deletion is found by id only, which differs.)
-	for _, ref := range []string{"/prod/db", "/prod/web/api"} {
+	for _, ref := range []string{"/prod/db", "/prod/web/api", "/prod/temp"} {
 		if diff := cmp.Diff(b.state(t, "", ref, true), a.state(t, copyA, ref, true)); diff != "" {
 			t.Errorf("%s back on A differs from B (-B +A):\n%s", ref, diff)
 		}
@@ -360,7 +369,7 @@ func TestExportImportBetweenInstances(t *testing.T) {
 	for _, r := range page.Records {
 		paths = append(paths, r.Path)
 	}
-	if diff := cmp.Diff([]string{"prod/cache", "prod/db", "prod/old", "prod/web/api"}, slices.Sorted(slices.Values(paths))); diff != "" {
+	if diff := cmp.Diff([]string{"prod/cache", "prod/db", "prod/old", "prod/temp", "prod/web/api"}, slices.Sorted(slices.Values(paths))); diff != "" {
 		t.Errorf("export records on A (-want +got):\n%s", diff)
 	}
 	for _, in := range []*instance{a, b} {
