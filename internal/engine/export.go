@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 	"time"
 
 	"github.com/coffer-dev/coffer"
@@ -219,12 +220,39 @@ func (e *Engine) Export(ctx context.Context, in coffer.ExportRequest, w io.Write
 	if err != nil {
 		return nil, err
 	}
-	for _, rec := range recs {
-		if err := e.audit(context.WithoutCancel(ctx), rec); err != nil {
-			return nil, fmt.Errorf("audit record of the export of secret %s: %w", rec.SecretID, err)
-		}
+	if err := e.writeRecords(ctx, recs); err != nil {
+		return nil, err
 	}
 	return sum, nil
+}
+
+// writeRecords writes the records of an export, several at a time, so that
+// the audit writer commits them in a few batches rather than one commit
+// each; it returns once every one is written.
+func (e *Engine) writeRecords(ctx context.Context, recs []*coffer.AuditRecord) error {
+	const parallel = 64
+	ctx = context.WithoutCancel(ctx)
+	var (
+		wg   sync.WaitGroup
+		sem  = make(chan struct{}, parallel)
+		errs = make([]error, len(recs))
+	)
+	for i, rec := range recs {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			if err := e.audit(ctx, rec); err != nil {
+				errs[i] = fmt.Errorf("audit record of the export of secret %s: %w", rec.SecretID, err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // exportWriter checks the recipient of an export and returns what starts
