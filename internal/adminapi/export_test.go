@@ -220,7 +220,7 @@ func TestImportRefusesCraftedFiles(t *testing.T) {
 	)
 	secret := func(extra string, versions int) string {
 		return `{"kind":"secret","secret":{"id":"` + id + `","project_name":"default","path":"/x","name":"s","type":"opaque","state":"enabled",` +
-			`"last_revision":2,"latest_revision":2,"version_count":2,"versions":` + strconv.Itoa(versions) + extra + `}}`
+			`"last_revision":2,"latest_revision":2,"version_count":` + strconv.Itoa(versions) + `,"versions":` + strconv.Itoa(versions) + extra + `}}`
 	}
 	version := func(rev int, state, data string, size int) string {
 		v := `{"kind":"version","version":{"revision":` + strconv.Itoa(rev) + `,"state":"` + state + `","size":` + strconv.Itoa(size)
@@ -233,28 +233,31 @@ func TestImportRefusesCraftedFiles(t *testing.T) {
 		return `{"kind":"end","end":{"secrets":` + strconv.Itoa(s) + `,"versions":` + strconv.Itoa(v) + `}}`
 	}
 	good := []string{manifest, secret("", 2), version(1, "destroyed", "", 3), version(2, "enabled", "two", 3), end(1, 2)}
-	for name, frames := range map[string][]string{
-		"no manifest":               {secret("", 2), version(1, "destroyed", "", 3), version(2, "enabled", "two", 3), end(1, 2)},
-		"no end":                    good[:4],
-		"a wrong count":             {manifest, secret("", 2), version(1, "destroyed", "", 3), version(2, "enabled", "two", 3), end(1, 3)},
-		"a frame after the end":     append(append([]string{}, good...), manifest),
-		"a version missing":         {manifest, secret("", 2), version(2, "enabled", "two", 3), end(1, 1)},
-		"revisions out of order":    {manifest, secret("", 2), version(2, "enabled", "two", 3), version(1, "enabled", "one", 3), end(1, 2)},
-		"a revision past the last":  {manifest, secret("", 1), version(3, "enabled", "three", 5), end(1, 1)},
-		"destroyed with a value":    {manifest, secret("", 1), version(1, "destroyed", "one", 3), end(1, 1)},
-		"enabled without a value":   {manifest, secret("", 1), version(1, "enabled", "", 3), end(1, 1)},
-		"a size that is not":        {manifest, secret("", 1), version(1, "enabled", "one", 4), end(1, 1)},
-		"an unknown version state":  {manifest, secret("", 1), version(1, "lost", "one", 3), end(1, 1)},
-		"an unknown secret state":   {manifest, secret(`,"state":"gone"`, 0), end(1, 0)},
-		"a bad path":                {manifest, secret(`,"path":"/a/../b"`, 0), end(1, 0)},
-		"a stage of no revision":    {manifest, secret(`,"stages":{"active":9}`, 0), end(1, 0)},
-		"a secret twice":            {manifest, secret("", 0), secret("", 0), end(2, 0)},
-		"not JSON":                  {manifest, `{"kind":`, end(0, 0)},
-		"a version without secret":  {manifest, version(1, "enabled", "one", 3), end(0, 1)},
-		"another format":            {`{"kind":"manifest","manifest":{"format":2}}`, end(0, 0)},
-		"an owner that is no owner": {manifest, secret(`,"used_by":["Bad Owner"]`, 0), end(1, 0)},
+	for name, c := range map[string]struct {
+		frames []string
+		want   string
+	}{
+		"no manifest":               {[]string{secret("", 2), version(1, "destroyed", "", 3), version(2, "enabled", "two", 3), end(1, 2)}, "damaged"},
+		"no end":                    {good[:4], "damaged"},
+		"a wrong count":             {[]string{manifest, secret("", 2), version(1, "destroyed", "", 3), version(2, "enabled", "two", 3), end(1, 3)}, "damaged"},
+		"a frame after the end":     {append(append([]string{}, good...), manifest), "damaged"},
+		"a version missing":         {[]string{manifest, secret("", 2), version(2, "enabled", "two", 3), end(1, 1)}, "damaged"},
+		"revisions out of order":    {[]string{manifest, secret("", 2), version(2, "enabled", "two", 3), version(1, "enabled", "one", 3), end(1, 2)}, "out of order"},
+		"a revision past the last":  {[]string{manifest, secret("", 1), version(3, "enabled", "three", 5), end(1, 1)}, "out of order"},
+		"destroyed with a value":    {[]string{manifest, secret("", 1), version(1, "destroyed", "one", 3), end(1, 1)}, "destroyed, with a value"},
+		"enabled without a value":   {[]string{manifest, secret("", 1), version(1, "enabled", "", 3), end(1, 1)}, "no value"},
+		"a size that is not":        {[]string{manifest, secret("", 1), version(1, "enabled", "one", 4), end(1, 1)}, "size"},
+		"an unknown version state":  {[]string{manifest, secret("", 1), version(1, "lost", "one", 3), end(1, 1)}, "unknown state"},
+		"an unknown secret state":   {[]string{manifest, secret(`,"state":"gone"`, 0), end(1, 0)}, "unknown state"},
+		"a bad path":                {[]string{manifest, secret(`,"path":"/a/../b"`, 0), end(1, 0)}, "path"},
+		"a stage of no revision":    {[]string{manifest, secret(`,"stages":{"active":9}`, 0), end(1, 0)}, "stage"},
+		"a secret twice":            {[]string{manifest, secret("", 0), secret("", 0), end(2, 0)}, "twice"},
+		"not JSON":                  {[]string{manifest, `{"kind":`, end(0, 0)}, "damaged"},
+		"a version without secret":  {[]string{manifest, version(1, "enabled", "one", 3), end(0, 1)}, "damaged"},
+		"another format":            {[]string{`{"kind":"manifest","manifest":{"format":2}}`, end(0, 0)}, "damaged"},
+		"an owner that is no owner": {[]string{manifest, secret(`,"used_by":["Bad Owner"]`, 0), end(1, 0)}, "owner"},
 	} {
-		file, key := craft(t, frames...)
+		file, key := craft(t, c.frames...)
 		req, _ := http.NewRequest("POST", n.URL+"/coffer/v1/import", bytes.NewReader(file))
 		req.Header.Set("Authorization", "Bearer "+n.Creds.SecretKey)
 		req.Header.Set("Coffer-Passphrase-Key", key)
@@ -264,16 +267,17 @@ func TestImportRefusesCraftedFiles(t *testing.T) {
 		}
 		b, _ := io.ReadAll(res.Body)
 		res.Body.Close()
-		if res.StatusCode != 400 {
-			t.Errorf("%s: %d %s", name, res.StatusCode, b)
+		if res.StatusCode != 400 || !strings.Contains(string(b), c.want) {
+			t.Errorf("%s: %d %s, want 400 and %q", name, res.StatusCode, b, c.want)
 		}
 	}
 	if status, b := send(t, n, n.Creds.SecretKey, "GET", "/secret-manager/v1beta1/regions/fr-par/secrets", nil); status != 200 || !strings.Contains(string(b), `"total_count":0`) {
 		t.Fatalf("crafted files wrote secrets: %d %s", status, b)
 	}
-	// The good one imports, with its tombstone.
-	file, key := craft(t, good...)
-	req, _ := http.NewRequest("POST", n.URL+"/coffer/v1/import", bytes.NewReader(file))
+	// Two projects' secrets at one path, into one project.
+	other := strings.Replace(strings.Replace(secret("", 0), `"default"`, `"staging"`, 1), id, "0d7f6c0e-5b8e-4d43-a0a4-4f9f6f2f1b11", 1)
+	file, key := craft(t, manifest, secret("", 0), other, end(2, 0))
+	req, _ := http.NewRequest("POST", n.URL+"/coffer/v1/import?project_id="+n.Creds.ProjectID, bytes.NewReader(file))
 	req.Header.Set("Authorization", "Bearer "+n.Creds.SecretKey)
 	req.Header.Set("Coffer-Passphrase-Key", key)
 	res, err := http.DefaultClient.Do(req)
@@ -281,6 +285,21 @@ func TestImportRefusesCraftedFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 400 || !strings.Contains(string(b), "twice") {
+		t.Fatalf("two secrets at one place: %d %s", res.StatusCode, b)
+	}
+
+	// The good one imports, with its tombstone.
+	file, key = craft(t, good...)
+	req, _ = http.NewRequest("POST", n.URL+"/coffer/v1/import", bytes.NewReader(file))
+	req.Header.Set("Authorization", "Bearer "+n.Creds.SecretKey)
+	req.Header.Set("Coffer-Passphrase-Key", key)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"created":1`) {
 		t.Fatalf("the good file: %d %s", res.StatusCode, b)

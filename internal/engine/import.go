@@ -113,7 +113,13 @@ func (e *Engine) Import(ctx context.Context, req coffer.ImportRequest, r io.Read
 			return err
 		}
 		defer wipeVersions(vs)
-		key := in.secret.ProjectName + "\x00" + s.Path + "\x00" + s.Name
+		// Two secrets of one place: of one project of the file, or of any
+		// when every secret goes to one project.
+		place := in.secret.ProjectName
+		if req.ProjectID != "" {
+			place = ""
+		}
+		key := place + "\x00" + s.Path + "\x00" + s.Name
 		if ids[in.secret.ID] || paths[key] {
 			return coffer.Invalid("file", coffer.ReasonConstraint, fmt.Sprintf("the file holds secret %s twice", s.FullPath()))
 		}
