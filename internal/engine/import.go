@@ -125,13 +125,7 @@ func (e *Engine) Import(ctx context.Context, req coffer.ImportRequest, r io.Read
 		}
 		ids[in.secret.ID], paths[key] = true, true
 		return e.view(ctx, func(tx storage.Tx) error {
-			if s.ProjectID, err = e.importProject(ctx, tx, c, req, in.secret.ProjectName); err != nil {
-				return err
-			}
-			if err := e.authorize(ctx, tx, c, actionWrite, s.ProjectID, s.Path); err != nil {
-				return err
-			}
-			d, _, err := e.classify(ctx, tx, c, req, s, vs)
+			d, _, err := e.placeImported(ctx, tx, c, req, in, s, vs)
 			if d == dispConflict {
 				if conflicts++; first == "" {
 					first = s.FullPath()
@@ -163,47 +157,23 @@ func (e *Engine) Import(ctx context.Context, req coffer.ImportRequest, r io.Read
 			d   disposition
 			rec *coffer.AuditRecord
 		)
-		err = e.update(ctx, func(tx storage.Tx) error {
-			rec = nil
-			if s.ProjectID, err = e.importProject(ctx, tx, c, req, in.secret.ProjectName); err != nil {
-				return err
-			}
-			if err := e.authorize(ctx, tx, c, actionWrite, s.ProjectID, s.Path); err != nil {
-				return err
-			}
-			var existing []*coffer.Secret
-			if d, existing, err = e.classify(ctx, tx, c, req, s, vs); err != nil {
-				return err
-			}
-			action := auditImport
-			switch {
-			case d == dispUnchanged:
-				return nil
-			case d == dispConflict && req.OnConflict == coffer.ConflictSkip:
-				return nil
-			case d == dispConflict && req.OnConflict == coffer.ConflictFail:
-				return &coffer.Error{Code: coffer.ECONFLICT, Resource: "secret", ResourceID: s.FullPath(),
-					Message: fmt.Sprintf("secret %s was changed on this instance during the import", s.FullPath())}
-			case d == dispConflict:
-				action = auditImportOverwrite
-				if err := e.replace(ctx, tx, c, s, existing); err != nil {
-					return err
-				}
-			}
-			if req.NewIDs {
-				s.ID = uuid.NewString()
-			}
-			if err := e.writeImported(ctx, tx, c, s, vs); err != nil {
-				return err
-			}
-			if rec = e.secretRecord(ctx, action, s, reqID+"."+strconv.Itoa(res.Secrets)); rec != nil {
-				if err := audit.PutPending(ctx, tx, rec, rec.Time); err != nil {
-					return err
-				}
-				rec.Staged = coffer.StagedYes
-			}
-			return nil
+		// What is there already, or is to be left alone, is found in a
+		// read transaction; only a write takes a write transaction, which
+		// looks again under the secrets' locks.
+		err = e.view(ctx, func(tx storage.Tx) error {
+			d, _, err = e.placeImported(ctx, tx, c, req, in, s, vs)
+			return err
 		})
+		if leave := d == dispUnchanged || d == dispConflict && req.OnConflict == coffer.ConflictSkip; err == nil && !leave {
+			err = e.update(ctx, func(tx storage.Tx) error {
+				rec = nil
+				var existing []*coffer.Secret
+				if d, existing, err = e.placeImported(ctx, tx, c, req, in, s, vs); err != nil {
+					return err
+				}
+				return e.writeDisposed(ctx, tx, c, req, s, vs, d, existing, reqID+"."+strconv.Itoa(res.Secrets), &rec)
+			})
+		}
 		if err != nil {
 			return err
 		}
@@ -230,6 +200,55 @@ func (e *Engine) Import(ctx context.Context, req coffer.ImportRequest, r io.Read
 		return nil, err
 	}
 	return res, nil
+}
+
+// placeImported finds the target project of a secret of the file, checks
+// that the caller may write there, and classifies it.
+func (e *Engine) placeImported(ctx context.Context, tx storage.Tx, c *coffer.Caller, req coffer.ImportRequest, in *incoming, s *coffer.Secret, vs []*storage.Version) (disposition, []*coffer.Secret, error) {
+	var err error
+	if s.ProjectID, err = e.importProject(ctx, tx, c, req, in.secret.ProjectName); err != nil {
+		return 0, nil, err
+	}
+	if err := e.authorize(ctx, tx, c, actionWrite, s.ProjectID, s.Path); err != nil {
+		return 0, nil, err
+	}
+	return e.classify(ctx, tx, c, req, s, vs)
+}
+
+// writeDisposed writes, in tx, a secret of the file as its disposition d
+// and the request's policy say, with its audit record, whose request id is
+// recID, staged in tx; *rec is set to that record.
+func (e *Engine) writeDisposed(ctx context.Context, tx storage.Tx, c *coffer.Caller, req coffer.ImportRequest,
+	s *coffer.Secret, vs []*storage.Version, d disposition, existing []*coffer.Secret, recID string, rec **coffer.AuditRecord) error {
+	action := auditImport
+	switch {
+	case d == dispUnchanged:
+		return nil
+	case d == dispConflict && req.OnConflict == coffer.ConflictSkip:
+		return nil
+	case d == dispConflict && req.OnConflict == coffer.ConflictFail:
+		return &coffer.Error{Code: coffer.ECONFLICT, Resource: "secret", ResourceID: s.FullPath(),
+			Message: fmt.Sprintf("secret %s was changed on this instance during the import", s.FullPath())}
+	case d == dispConflict:
+		action = auditImportOverwrite
+		if err := e.replace(ctx, tx, c, s, existing); err != nil {
+			return err
+		}
+	}
+	if req.NewIDs {
+		s.ID = uuid.NewString()
+	}
+	if err := e.writeImported(ctx, tx, c, s, vs); err != nil {
+		return err
+	}
+	if r := e.secretRecord(ctx, action, s, recID); r != nil {
+		if err := audit.PutPending(ctx, tx, r, r.Time); err != nil {
+			return err
+		}
+		r.Staged = coffer.StagedYes
+		*rec = r
+	}
+	return nil
 }
 
 // readFile opens the file and hands each secret, with its versions, to fn,
