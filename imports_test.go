@@ -21,7 +21,8 @@ var layers = map[string][]string{
 	"internal/envelope":            {"", "github.com/google/uuid"},
 	"internal/seal":                {"", "internal/envelope"},
 	"internal/keyring":             {"", "internal/envelope", "internal/seal", "internal/storage", "github.com/google/uuid"},
-	"internal/engine":              {"", "internal/audit", "internal/ca", "internal/envelope", "internal/storage", "github.com/google/uuid"},
+	"internal/engine":              {"", "internal/audit", "internal/ca", "internal/envelope", "internal/exportfile", "internal/storage", "github.com/google/uuid"},
+	"internal/exportfile":          {"internal/envelope", "golang.org/x/crypto"},
 	"internal/audit":               {"", "internal/storage"},
 	"internal/storage/rowcodec":    {""},
 	"internal/storage/sqlstore":    {"", "internal/storage", "internal/storage/rowcodec"},
@@ -55,7 +56,7 @@ var layers = map[string][]string{
 		"internal/target", "internal/webhook"},
 	"internal/node/nodetest": {"", "internal/audit", "internal/engine", "internal/keyring", "internal/node", "internal/postgres",
 		"internal/postgres/pgtest", "internal/seal", "internal/sqlite", "internal/storage", "modernc.org/sqlite", "github.com/jackc/pgx/v5"},
-	"cmd/coffer": {"", "internal/adminapi", "internal/bench", "internal/engine", "internal/node", "internal/postgres", "internal/secretref", "internal/webhook",
+	"cmd/coffer": {"", "internal/adminapi", "internal/bench", "internal/engine", "internal/exportfile", "internal/node", "internal/postgres", "internal/secretref", "internal/webhook",
 		"github.com/scaleway/scaleway-sdk-go"},
 }
 

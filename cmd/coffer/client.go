@@ -69,6 +69,12 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		return cmdRun, args[1:], nil
 	case "bench":
 		return cmdBench, args[1:], nil
+	case "export":
+		return cmdExport, args[1:], nil
+	case "import":
+		return cmdImport, args[1:], nil
+	case "export-key":
+		return cmdExportKey, args[1:], nil
 	case "audit":
 		return group("audit", auditUsage, args[1:], map[string]cmdFunc{
 			"tail": cmdAuditTail, "query": cmdAuditQuery, "verify": cmdAuditVerify,

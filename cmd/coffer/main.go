@@ -42,6 +42,11 @@ Usage:
                                   manage rotation triggers (webhooks)
   coffer audit tail|query|verify ...
                                   read the audit trail, check its hash chain
+  coffer export --out FILE ...    export secrets with every version into a file
+                                  encrypted to an instance's export key or to
+                                  a passphrase
+  coffer import FILE ...          import an export file
+  coffer export-key               print this instance's export key
   coffer bench [flags]            load a coffer, or any Vault-compatible
                                   server, and measure it
 

@@ -1,7 +1,8 @@
 // Package adminapi serves coffer's own API under /coffer/v1, for what no
 // vendor dialect has: projects, principals, API keys and policies (iam.go),
 // the client certificates of mutual TLS (issue, revoke, the CA to trust), the
-// audit trail, and an OpenAPI 3 document of it all. It follows the same rules as the dialects: a thin
+// audit trail, export and import of secrets between instances (export.go),
+// and an OpenAPI 3 document of it all. It follows the same rules as the dialects: a thin
 // decoding layer over the engine, one table from error codes to statuses.
 package adminapi
 
@@ -76,6 +77,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	h.registerIAM(mux)
 	h.registerTriggers(mux)
 	h.registerKeyVaults(mux)
+	h.registerExport(mux)
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
 	}))

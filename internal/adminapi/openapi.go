@@ -31,6 +31,9 @@ var routes = []route{
 	{"POST", "/triggers", "Create a rotation trigger (a webhook; RotationManager); the signing secret is shown once", "CreateTriggerRequest", 201},
 	{"GET", "/triggers/{id}", "Get a rotation trigger with its linked secrets", "", 200},
 	{"DELETE", "/triggers/{id}", "Delete a rotation trigger no secret links (RotationManager)", "", 204},
+	{"GET", "/export-key", "The instance's export key (X25519), which other instances encrypt exports to", "", 200},
+	{"POST", "/export", "Export secrets with every version into a file encrypted to an export key or a passphrase's key (application/octet-stream)", "ExportRequest", 200},
+	{"POST", "/import", "Import an export file, the body (?project_id=, ?on_conflict=fail|skip|overwrite, ?new_ids=true; a passphrase's key in the Coffer-Passphrase-Key header)", "", 200},
 	{"GET", "/organizations", "List the organizations the caller may see: all for an operator, else its own", "", 200},
 	{"POST", "/organizations", "Create an organization with its project, admin principal and API key (operators only); the secret key is shown once", "CreateOrganizationRequest", 201},
 	{"GET", "/organizations/{id}", "Get an organization the caller may see", "", 200},
@@ -59,6 +62,7 @@ var routes = []route{
 // schemas are the request bodies the document names.
 var schemas = map[string]map[string]string{
 	"IssueRequest":              {"principal_id": "string", "project_id": "string", "ttl": "string"},
+	"ExportRequest":             {"project_id": "string", "path_prefix": "string", "recipient": "string", "passphrase": "object"},
 	"CreateProjectRequest":      {"name": "string"},
 	"CreateKeyVaultRequest":     {"project_id": "string", "name": "string", "path": "string", "target": "object"},
 	"CreateOrganizationRequest": {"name": "string"},

@@ -1,6 +1,7 @@
 // Package envelope is coffer's one crypto boundary: the only package that
 // calls an AEAD. Everything sealed in coffer (version data, protection keys,
-// API credentials, the root key check) goes through it, so there is one place
+// API credentials, the root key check, the chunks of export files:
+// [StreamKey]) goes through it, so there is one place
 // to review, one format to version and one set of fuzz targets.
 //
 // Version data uses envelope encryption. Every call to [SealData] draws a fresh

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/adminapi"
 	"github.com/coffer-dev/coffer/internal/engine"
 )
@@ -17,6 +18,9 @@ var _ adminapi.FieldRotator = (*engine.Engine)(nil)
 
 // The admin API changes project settings through the engine.
 var _ adminapi.ProjectSettingsChanger = (*engine.Engine)(nil)
+
+// The admin API exports and imports secrets through the engine.
+var _ coffer.ExportService = (*engine.Engine)(nil)
 
 // Bounds of one flush of access times: the periodic ones, and the last one
 // at Close, which runs even when Close's context is done so that a clean
