@@ -45,6 +45,8 @@ var layers = map[string][]string{
 	// A user's program: the standard library only.
 	"examples/rotation-webhook": {},
 	"internal/secretref":        {""},
+	// The formats of a backup: a dump of rows, and its encrypted file.
+	"internal/backup": {"internal/envelope", "golang.org/x/crypto"},
 	"internal/ca":               {},
 	"internal/cluster":          {},
 	// The assembly: a node wires every layer; nodetest starts nodes for
