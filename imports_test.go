@@ -46,9 +46,9 @@ var layers = map[string][]string{
 	"examples/rotation-webhook": {},
 	"internal/secretref":        {""},
 	// The formats of a backup: a dump of rows, and its encrypted file.
-	"internal/backup": {"internal/envelope", "golang.org/x/crypto"},
-	"internal/ca":               {},
-	"internal/cluster":          {},
+	"internal/backup":  {"internal/envelope", "golang.org/x/crypto"},
+	"internal/ca":      {},
+	"internal/cluster": {},
 	// The assembly: a node wires every layer; nodetest starts nodes for
 	// tests; the command runs a node or talks to one over HTTP.
 	"internal/node": {"", "internal/adminapi", "internal/audit", "internal/engine", "internal/keyring", "internal/postgres",

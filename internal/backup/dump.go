@@ -242,6 +242,9 @@ func NewDumpReader(r io.Reader) (*DumpReader, error) {
 	return d, nil
 }
 
+// Schema returns the schema version of the dumped store.
+func (d *DumpReader) Schema() int { return d.header.Schema }
+
 // Header returns the dump's header.
 func (d *DumpReader) Header() Header { return d.header }
 
