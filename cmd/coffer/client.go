@@ -69,6 +69,10 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		return cmdRun, args[1:], nil
 	case "bench":
 		return cmdBench, args[1:], nil
+	case "backup":
+		return cmdBackup, args[1:], nil
+	case "restore":
+		return cmdRestore, args[1:], nil
 	case "audit":
 		return group("audit", auditUsage, args[1:], map[string]cmdFunc{
 			"tail": cmdAuditTail, "query": cmdAuditQuery, "verify": cmdAuditVerify,

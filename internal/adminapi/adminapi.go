@@ -25,6 +25,7 @@ type Service interface {
 	coffer.IAMService
 	coffer.AuditService
 	coffer.TriggerService
+	Backuper
 	IssueClientCertificate(ctx context.Context, principalID, projectID string, ttl time.Duration) (*coffer.IssuedCertificate, error)
 	RevokeCertificate(ctx context.Context, serial string) error
 	CACertificatePEM() ([]byte, error)
@@ -76,6 +77,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	h.registerIAM(mux)
 	h.registerTriggers(mux)
 	h.registerKeyVaults(mux)
+	h.registerBackup(mux)
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
 	}))
