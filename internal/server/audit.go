@@ -259,7 +259,11 @@ func (b *bufferedResponse) WriteHeader(code int) {
 func (b *bufferedResponse) Write(p []byte) (int, error) {
 	if b.streaming {
 		_ = b.rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
-		return b.w.Write(p)
+		n, err := b.w.Write(p)
+		if err == nil {
+			err = b.rc.Flush()
+		}
+		return n, err
 	}
 	if b.status == 0 {
 		b.status = http.StatusOK
