@@ -25,13 +25,18 @@ const passphraseEnv = "COFFER_BACKUP_PASSPHRASE"
 // encrypts it as it arrives, so that the passphrase never leaves this
 // machine.
 func cmdBackup(ctx context.Context, e *env, args []string) error {
-	f := e.flags("backup", "--out FILE [--passphrase-file FILE]", `
+	f := e.flags("backup", "--out FILE [--passphrase-file FILE | --root-key]", `
 Take an online, consistent backup of a running node into FILE: the node
 streams a snapshot of every row of its store, as stored (sealed data and
 wrapped keys, never a plaintext), and this command encrypts it with
 AES-256-GCM under a key derived from the passphrase (Argon2id), in
 authenticated chunks. The passphrase comes from --passphrase-file or
 $`+passphraseEnv+` (at least 12 bytes), never from a flag's value.
+
+With --root-key the file is encrypted under a random key wrapped by the
+root key instead (COFFER_ROOT_KEY, else root.key in the data directory):
+no passphrase to keep, but the file is only as safe as the root key, and
+restores only where the root key is given.
 
 The node keeps serving meanwhile. FILE is written only once the whole
 snapshot arrived and checked out; it is never overwritten. Restoring it
@@ -40,6 +45,7 @@ The caller must be an admin of the system organization (the credentials
 of the first start are).`, false)
 	out := f.String("out", "", "the backup file to write (must not exist)")
 	passFile := f.String("passphrase-file", "", "a file holding the passphrase (default: $"+passphraseEnv+")")
+	rootKey := f.Bool("root-key", false, "encrypt under the root key instead of a passphrase")
 	pos, err := f.parse(e, args, true)
 	if err != nil {
 		return err
@@ -50,11 +56,11 @@ of the first start are).`, false)
 	if *out == "" {
 		return f.usageErrorf("--out FILE is required")
 	}
-	secret, err := readPassphrase(e, *passFile)
+	secret, done, err := backupSecret(e, f, *passFile, *rootKey, dataDirOf(e, *f.dataDir))
 	if err != nil {
 		return err
 	}
-	defer secret.Wipe()
+	defer done()
 	if _, err := os.Lstat(*out); err == nil {
 		return fmt.Errorf("%s exists: coffer backup never overwrites a file", *out)
 	}
@@ -152,7 +158,7 @@ func cmdRestore(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("coffer restore", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	f := &flagSet{FlagSet: fs, name: "restore", synopsis: "--in FILE (--data-dir DIR | --store URL) [--passphrase-file FILE]", help: `
+	f := &flagSet{FlagSet: fs, name: "restore", synopsis: "--in FILE (--data-dir DIR | --store URL) [--passphrase-file FILE | --root-key]", help: `
 Restore a backup made by coffer backup into DIR, which must not exist or
 be empty (but for the root key file), as the data directory of a SQLite
 node; or, with --store, into an empty PostgreSQL database. The whole file
@@ -160,13 +166,15 @@ is checked (passphrase, chunks, checksum) before anything is written, and
 the restore is one transaction: a wrong passphrase, a damaged or truncated
 file, or a target that holds data, leave the target as it was.
 
-The passphrase comes from --passphrase-file or $` + passphraseEnv + `.
-The restored node starts with the original root key, given as before:
+The passphrase comes from --passphrase-file or $` + passphraseEnv + `;
+a file made with --root-key needs --root-key here, and the root key in
+COFFER_ROOT_KEY or as ` + node.RootKeyFile + ` put in DIR beforehand. The restored node starts with the original root key, given as before:
 COFFER_ROOT_KEY, or its ` + node.RootKeyFile + ` copied into DIR.`}
 	in := fs.String("in", "", "the backup file to restore")
 	dataDir := fs.String("data-dir", "", "the data directory to restore a SQLite store into (absent or empty)")
 	store := fs.String("store", "", "the postgres:// URL of an empty database to restore into instead")
 	passFile := fs.String("passphrase-file", "", "a file holding the passphrase (default: $"+passphraseEnv+")")
+	rootKey := fs.Bool("root-key", false, "the file was encrypted under the root key")
 	pos, err := f.parse(e, args, true)
 	if err != nil {
 		return err
@@ -181,11 +189,11 @@ COFFER_ROOT_KEY, or its ` + node.RootKeyFile + ` copied into DIR.`}
 	case *store != "" && !node.IsPostgres(*store):
 		return f.usageErrorf("--store must be a postgres:// or postgresql:// URL")
 	}
-	secret, err := readPassphrase(e, *passFile)
+	secret, done, err := backupSecret(e, f, *passFile, *rootKey, *dataDir)
 	if err != nil {
 		return err
 	}
-	defer secret.Wipe()
+	defer done()
 	// The passphrase is checked before anything else.
 	if err := checkBackupKey(*in, secret); err != nil {
 		return err
@@ -203,6 +211,42 @@ COFFER_ROOT_KEY, or its ` + node.RootKeyFile + ` copied into DIR.`}
 		"Start the node with its original root key (COFFER_ROOT_KEY, or %s in the data directory).\n",
 		h.Backend, h.Schema, h.Created.Format(time.RFC3339), where, node.RootKeyFile)
 	return nil
+}
+
+// backupSecret returns the key material of a backup file: the root key
+// with rootKey (from COFFER_ROOT_KEY, else dataDir's key file), else the
+// passphrase. done releases it.
+func backupSecret(e *env, f *flagSet, passFile string, rootKey bool, dataDir string) (backup.Secret, func(), error) {
+	if rootKey {
+		if passFile != "" {
+			return backup.Secret{}, nil, f.usageErrorf("give --passphrase-file or --root-key, not both")
+		}
+		if dataDir == "" && e.getenv("COFFER_ROOT_KEY") == "" {
+			return backup.Secret{}, nil, f.usageErrorf("--root-key needs COFFER_ROOT_KEY, or --data-dir DIR holding %s", node.RootKeyFile)
+		}
+		root, err := node.LoadRootKey(dataDir, e.getenv("COFFER_ROOT_KEY"))
+		if err != nil {
+			return backup.Secret{}, nil, err
+		}
+		return backup.RootKey(root), func() { _ = root.Close() }, nil
+	}
+	s, err := readPassphrase(e, passFile)
+	if err != nil {
+		return backup.Secret{}, nil, err
+	}
+	return s, s.Wipe, nil
+}
+
+// dataDirOf is the data directory a client command reads: --data-dir,
+// else COFFER_DATA_DIR, else ./coffer-data.
+func dataDirOf(e *env, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if d := e.getenv("COFFER_DATA_DIR"); d != "" {
+		return d
+	}
+	return "coffer-data"
 }
 
 // readPassphrase reads the passphrase from file, or else from the

@@ -145,6 +145,7 @@ func TestBackupUnderLoad(t *testing.T) {
 		t.Skip("starts real processes")
 	}
 	t.Run("sqlite", func(t *testing.T) { testBackupUnderLoad(t, "", "") })
+	t.Run("root key", testBackupUnderRootKey)
 	t.Run("postgres", func(t *testing.T) {
 		pgtest.Require(t)
 		testBackupUnderLoad(t, pgtest.NewSchema(t), pgtest.NewSchema(t))
@@ -334,4 +335,50 @@ func later(a, b string) int {
 		return 1
 	}
 	return ia - ib
+}
+
+// testBackupUnderRootKey backs up under the root key, with no passphrase,
+// and restores into a data directory where the root key was put first; a
+// file under another root key is refused.
+func testBackupUnderRootKey(t *testing.T) {
+	dir := t.TempDir()
+	src := filepath.Join(dir, "src")
+	addr := freeAddr(t)
+	startServerWith(t, src, addr)
+	v := &vault{addr: addr, token: readCreds(t, src), http: &http.Client{Timeout: 30 * time.Second}}
+	if err := v.put("rk/one", "value-0-1"); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"COFFER_ADDR": "http://" + addr}
+	file := filepath.Join(dir, "rk.backup")
+	if code, out, errOut := runCLI(t, env, "backup", "--root-key", "--data-dir", src, "--out", file); code != 0 {
+		t.Fatalf("coffer backup --root-key: %d %s %s", code, out, errOut)
+	}
+
+	// Another root key: refused, nothing written.
+	other := filepath.Join(dir, "other")
+	if err := os.MkdirAll(other, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	otherKey := map[string]string{"COFFER_ROOT_KEY": "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+	if code, out, errOut := runCLI(t, otherKey, "restore", "--root-key", "--in", file, "--data-dir", other); code == 0 || !strings.Contains(out+errOut, "wrong passphrase or key") {
+		t.Fatalf("restore under another root key: %d %s %s", code, out, errOut)
+	}
+	if entries, _ := os.ReadDir(other); len(entries) != 0 {
+		t.Fatalf("a refused restore wrote %d entries", len(entries))
+	}
+
+	dst := filepath.Join(dir, "dst")
+	if err := os.MkdirAll(dst, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, filepath.Join(src, "root.key"), filepath.Join(dst, "root.key"))
+	if code, out, errOut := runCLI(t, nil, "restore", "--root-key", "--in", file, "--data-dir", dst); code != 0 {
+		t.Fatalf("coffer restore --root-key: %d %s %s", code, out, errOut)
+	}
+	addr2 := freeAddr(t)
+	startServerWith(t, dst, addr2)
+	if got, err := (&vault{addr: addr2, token: v.token, http: v.http}).get("rk/one"); err != nil || got != "value-0-1" {
+		t.Fatalf("restored: %q %v", got, err)
+	}
 }

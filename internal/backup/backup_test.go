@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/coffer-dev/coffer/internal/backup"
+	"github.com/coffer-dev/coffer/internal/envelope"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -20,14 +21,23 @@ func passphrase(t testing.TB, p string) backup.Secret {
 	return s
 }
 
+// testRoot wraps keys as seal.Root does, with a key of its own.
+type testRoot struct{ k *envelope.Key }
+
+func (r testRoot) Wrap(pt, ad []byte) ([]byte, error)   { return r.k.Seal(pt, ad), nil }
+func (r testRoot) Unwrap(ct, ad []byte) ([]byte, error) { return r.k.Open(ct, ad) }
+
 func rootKey(t testing.TB, b byte) backup.Secret {
 	t.Helper()
-	s, err := backup.RootKey(bytes.Repeat([]byte{b}, 32))
+	k, err := envelope.NewKey(bytes.Repeat([]byte{b}, 32))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s
+	return backup.RootKey(testRoot{k})
 }
+
+// rootHeader is the size of the header of a file under the root key.
+const rootHeader = 127
 
 // seal encrypts plaintext into a backup file.
 func seal(t testing.TB, s backup.Secret, plaintext []byte) []byte {
@@ -94,6 +104,9 @@ func TestPassphrase(t *testing.T) {
 	if _, err := open(file, rootKey(t, 1)); !errors.Is(err, backup.ErrWrongKey) {
 		t.Fatalf("a root key for a passphrase file: %v, want ErrWrongKey", err)
 	}
+	if _, err := open(seal(t, rootKey(t, 1), plaintext), passphrase(t, "correct horse battery")); !errors.Is(err, backup.ErrWrongKey) {
+		t.Fatalf("a passphrase for a root key file: %v, want ErrWrongKey", err)
+	}
 	if _, err := backup.Passphrase([]byte("short")); err == nil {
 		t.Fatal("a 5-byte passphrase was taken")
 	}
@@ -109,7 +122,7 @@ func TestFileRefusesDamage(t *testing.T) {
 	}
 	// Every truncation is refused: inside the header, a length, a chunk,
 	// and exactly at a chunk's end.
-	for _, n := range []int{0, 10, 66, 67, 69, 71, 1000, backup.ChunkSize + 67 + 4 + 28, len(file) - 1} {
+	for _, n := range []int{0, 10, 66, 67, 99, rootHeader - 1, rootHeader, rootHeader + 2, rootHeader + 4, 1000, backup.ChunkSize + rootHeader + 4 + 28, len(file) - 1} {
 		_, err := open(file[:n], s)
 		if err == nil {
 			t.Fatalf("a file cut at %d of %d bytes opened", n, len(file))
@@ -122,7 +135,7 @@ func TestFileRefusesDamage(t *testing.T) {
 		t.Fatalf("a byte appended: %v, want ErrCorrupt", err)
 	}
 	// A flipped bit anywhere is refused.
-	for _, i := range []int{0, 9, 20, 40, 66, 67, 70, 100, 70000, len(file) - 1} {
+	for _, i := range []int{0, 9, 20, 40, 66, 67, 70, 100, rootHeader - 1, rootHeader, rootHeader + 5, 70000, len(file) - 1} {
 		bad := bytes.Clone(file)
 		bad[i] ^= 0x10
 		if _, err := open(bad, s); err == nil {
@@ -132,13 +145,13 @@ func TestFileRefusesDamage(t *testing.T) {
 	// Chunks swapped: both full-size, so only their index tells them apart.
 	chunk := 4 + backup.ChunkSize + 28
 	swapped := bytes.Clone(file)
-	copy(swapped[67:], file[67+chunk:67+2*chunk])
-	copy(swapped[67+chunk:], file[67:67+chunk])
+	copy(swapped[rootHeader:], file[rootHeader+chunk:rootHeader+2*chunk])
+	copy(swapped[rootHeader+chunk:], file[rootHeader:rootHeader+chunk])
 	if _, err := open(swapped, s); !errors.Is(err, backup.ErrCorrupt) {
 		t.Fatalf("swapped chunks: %v, want ErrCorrupt", err)
 	}
 	// A chunk dropped.
-	dropped := append(bytes.Clone(file[:67]), file[67+chunk:]...)
+	dropped := append(bytes.Clone(file[:rootHeader]), file[rootHeader+chunk:]...)
 	if _, err := open(dropped, s); !errors.Is(err, backup.ErrCorrupt) {
 		t.Fatalf("a dropped chunk: %v, want ErrCorrupt", err)
 	}

@@ -15,14 +15,16 @@
 //	offset  size  field
 //	0       8     magic "COFFERBK"
 //	8       1     format, 1
-//	9       1     key derivation: 1 Argon2id of a passphrase, 2 the root key (HKDF-SHA256)
-//	10      4     Argon2id time (passes); 0 for the root key
-//	14      4     Argon2id memory in KiB; 0 for the root key
-//	18      1     Argon2id threads; 0 for the root key
-//	19      16    salt
+//	9       1     key: 1 Argon2id of a passphrase, 2 a random key wrapped by the root key
+//	10      4     Argon2id time (passes); 0 with the root key
+//	14      4     Argon2id memory in KiB; 0 with the root key
+//	18      1     Argon2id threads; 0 with the root key
+//	19      16    salt (of Argon2id; random with the root key)
 //	35      4     chunk size: the largest plaintext of a chunk
-//	39      28    key check: AES-256-GCM of nothing, its associated data the 39 bytes before it
-//	67            chunks
+//	39      60    with the root key only: the file's key wrapped by the root key (seal.Root.Wrap),
+//	              its associated data labelWrap and the 39 bytes before it
+//	39|99   28    key check: AES-256-GCM of nothing, its associated data labelCheck and the bytes before it
+//	67|127        chunks
 //
 // A chunk is a 4-byte length n (at most the chunk size plus 28), then n
 // bytes: nonce(12) | AES-256-GCM(key, plaintext) | tag(16), sealed with the
@@ -34,14 +36,16 @@
 // goes on after one, is refused. The key check tells a wrong passphrase (or
 // root key) from a damaged file before anything is decrypted.
 //
-// A passphrase key costs an Argon2id derivation (64 MiB, 3 passes): seconds
-// per guess on purpose. Reading a file, the parameters are bounded, so a
-// crafted header cannot make the reader allocate without limit.
+// A passphrase key costs an Argon2id derivation (64 MiB, 3 passes): a
+// fraction of a second per guess on purpose. Reading a file, the
+// parameters are bounded, so a crafted header cannot make the reader
+// allocate without limit. A file under the root key is as safe as the root
+// key, and restores only where it is given: it suits a scheduled backup on
+// the node's own host, a passphrase a copy kept elsewhere.
 package backup
 
 import (
 	"bytes"
-	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
@@ -53,25 +57,25 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// Key derivations of a backup file.
+// Keys of a backup file.
 const (
 	KDFPassphrase byte = 1 // Argon2id of a passphrase
-	KDFRootKey    byte = 2 // HKDF-SHA256 of the root key
+	KDFRootKey    byte = 2 // a random key wrapped by the root key
 )
 
 // Layout of format 1.
 const (
-	magic        = "COFFERBK"
-	formatV1     = 1
-	saltSize     = 16
-	fixedSize    = 8 + 1 + 1 + 4 + 4 + 1 + saltSize + 4 // before the key check
-	checkSize    = envelope.Overhead
-	headerSize   = fixedSize + checkSize
-	lengthSize   = 4
-	indexSize    = 8
-	labelChunk   = "coffer.backup.v1.chunk\x00"
-	labelCheck   = "coffer.backup.v1.check\x00"
-	labelRootKDF = "coffer.backup.v1.root-key"
+	magic       = "COFFERBK"
+	formatV1    = 1
+	saltSize    = 16
+	fixedSize   = 8 + 1 + 1 + 4 + 4 + 1 + saltSize + 4 // before the key check
+	checkSize   = envelope.Overhead
+	wrappedSize = envelope.KeySize + envelope.Overhead
+	lengthSize  = 4
+	indexSize   = 8
+	labelChunk  = "coffer.backup.v1.chunk\x00"
+	labelCheck  = "coffer.backup.v1.check\x00"
+	labelWrap   = "coffer.backup.v1.file-key\x00"
 )
 
 // ChunkSize is the plaintext size of the chunks a Writer seals.
@@ -88,7 +92,6 @@ const (
 	maxChunkSize    = 4 << 20
 	minPassphrase   = 12
 	maxPassphrase   = 4096
-	rootKeySize     = envelope.KeySize
 	derivedKeyBytes = envelope.KeySize
 )
 
@@ -109,6 +112,13 @@ var (
 type Secret struct {
 	kdf  byte
 	data []byte
+	root KeyWrapper
+}
+
+// KeyWrapper wraps and unwraps a key with the root key: a *seal.Root.
+type KeyWrapper interface {
+	Wrap(plaintext, ad []byte) ([]byte, error)
+	Unwrap(ciphertext, ad []byte) ([]byte, error)
 }
 
 // Passphrase returns the Secret of a passphrase, which must be 12 to 4096
@@ -120,13 +130,9 @@ func Passphrase(p []byte) (Secret, error) {
 	return Secret{kdf: KDFPassphrase, data: bytes.Clone(p)}, nil
 }
 
-// RootKey returns the Secret of the root key, 32 bytes.
-func RootKey(key []byte) (Secret, error) {
-	if len(key) != rootKeySize {
-		return Secret{}, fmt.Errorf("backup: a root key is %d bytes", rootKeySize)
-	}
-	return Secret{kdf: KDFRootKey, data: bytes.Clone(key)}, nil
-}
+// RootKey returns the Secret of the root key: a file's key is random, and
+// stored wrapped by root.
+func RootKey(root KeyWrapper) Secret { return Secret{kdf: KDFRootKey, root: root} }
 
 // String implements fmt.Stringer; a Secret never prints its content.
 func (Secret) String() string { return "[REDACTED]" }
@@ -184,27 +190,25 @@ func parseHeader(b []byte) (*header, error) {
 	return h, nil
 }
 
-// deriveKey derives the file's key from the secret under h.
-func deriveKey(s Secret, h *header) (*envelope.Key, error) {
-	if s.kdf != h.kdf {
-		if h.kdf == KDFRootKey {
-			return nil, fmt.Errorf("%w: the file was encrypted under a root key, not a passphrase", ErrWrongKey)
-		}
-		return nil, fmt.Errorf("%w: the file was encrypted under a passphrase, not a root key", ErrWrongKey)
-	}
-	var raw []byte
-	switch h.kdf {
-	case KDFPassphrase:
-		raw = argon2.IDKey(s.data, h.salt[:], h.time, h.mem, h.threads, derivedKeyBytes)
-	case KDFRootKey:
-		var err error
-		if raw, err = hkdf.Key(sha256.New, s.data, h.salt[:], labelRootKDF, derivedKeyBytes); err != nil {
-			return nil, fmt.Errorf("backup: derive the key: %w", err)
-		}
-	}
+// passphraseKey derives the file's key from a passphrase under h.
+func passphraseKey(s Secret, h *header) (*envelope.Key, error) {
+	raw := argon2.IDKey(s.data, h.salt[:], h.time, h.mem, h.threads, derivedKeyBytes)
 	defer clear(raw)
 	return envelope.NewKey(raw)
 }
+
+// checkKind fails unless the secret is of the file's kind.
+func checkKind(s Secret, h *header) error {
+	switch {
+	case s.kdf == h.kdf:
+		return nil
+	case h.kdf == KDFRootKey:
+		return fmt.Errorf("%w: the file was encrypted under the root key, not a passphrase", ErrWrongKey)
+	}
+	return fmt.Errorf("%w: the file was encrypted under a passphrase, not the root key", ErrWrongKey)
+}
+
+func wrapAD(fixed []byte) []byte { return append([]byte(labelWrap), fixed...) }
 
 // Writer encrypts a stream into a backup file. Close writes the final
 // chunk: a file whose Writer was not closed is refused by Reader.
@@ -230,19 +234,33 @@ func NewWriter(w io.Writer, s Secret) (*Writer, error) {
 		return nil, errors.New("backup: no passphrase or key")
 	}
 	_, _ = rand.Read(h.salt[:])
-	key, err := deriveKey(s, h)
+	hdr := h.marshal()
+	var key *envelope.Key
+	var err error
+	if s.kdf == KDFPassphrase {
+		key, err = passphraseKey(s, h)
+	} else {
+		var raw [envelope.KeySize]byte
+		defer clear(raw[:])
+		_, _ = rand.Read(raw[:])
+		wrapped, werr := s.root.Wrap(raw[:], wrapAD(hdr))
+		if werr != nil {
+			return nil, fmt.Errorf("backup: wrap the file's key: %w", werr)
+		}
+		hdr = append(hdr, wrapped...)
+		key, err = envelope.NewKey(raw[:])
+	}
 	if err != nil {
 		return nil, err
 	}
-	fixed := h.marshal()
-	hdr := append(fixed, key.Seal(nil, checkAD(fixed))...)
+	hdr = append(hdr, key.Seal(nil, checkAD(hdr))...)
 	if _, err := w.Write(hdr); err != nil {
 		return nil, err
 	}
 	return &Writer{w: w, key: key, adBase: chunkADBase(hdr), buf: make([]byte, 0, ChunkSize), written: int64(len(hdr))}, nil
 }
 
-func checkAD(fixed []byte) []byte { return append([]byte(labelCheck), fixed...) }
+func checkAD(before []byte) []byte { return append([]byte(labelCheck), before...) }
 
 func chunkADBase(hdr []byte) []byte {
 	sum := sha256.Sum256(hdr)
@@ -331,25 +349,58 @@ type Reader struct {
 // NewReader reads and checks the header of a backup file, derives its key
 // from s and checks it. Returns ErrNotBackup, ErrWrongKey, ErrCorrupt.
 func NewReader(r io.Reader, s Secret) (*Reader, error) {
-	hdr := make([]byte, headerSize)
-	if _, err := io.ReadFull(r, hdr); err != nil {
-		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-			return nil, ErrNotBackup
+	hdr := make([]byte, fixedSize, fixedSize+wrappedSize+checkSize)
+	if err := readHeader(r, hdr); err != nil {
+		return nil, err
+	}
+	h, err := parseHeader(hdr)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkKind(s, h); err != nil {
+		return nil, err
+	}
+	var key *envelope.Key
+	if h.kdf == KDFPassphrase {
+		if key, err = passphraseKey(s, h); err != nil {
+			return nil, err
 		}
+	} else {
+		hdr = hdr[:fixedSize+wrappedSize]
+		if err := readHeader(r, hdr[fixedSize:]); err != nil {
+			return nil, err
+		}
+		raw, err := s.root.Unwrap(hdr[fixedSize:], wrapAD(hdr[:fixedSize]))
+		if err != nil {
+			return nil, ErrWrongKey
+		}
+		key, err = envelope.NewKey(raw)
+		clear(raw)
+		if err != nil {
+			return nil, ErrWrongKey
+		}
+	}
+	n := len(hdr)
+	hdr = hdr[:n+checkSize]
+	if err := readHeader(r, hdr[n:]); err != nil {
 		return nil, err
 	}
-	h, err := parseHeader(hdr[:fixedSize])
-	if err != nil {
-		return nil, err
-	}
-	key, err := deriveKey(s, h)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := key.Open(hdr[fixedSize:], checkAD(hdr[:fixedSize])); err != nil {
+	if _, err := key.Open(hdr[n:], checkAD(hdr[:n])); err != nil {
 		return nil, ErrWrongKey
 	}
 	return &Reader{r: r, key: key, adBase: chunkADBase(hdr), chunkSize: h.chunkSize}, nil
+}
+
+// readHeader reads a part of the header; a file too short to hold it is
+// no backup.
+func readHeader(r io.Reader, b []byte) error {
+	if _, err := io.ReadFull(r, b); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return ErrNotBackup
+		}
+		return err
+	}
+	return nil
 }
 
 // Read implements io.Reader.

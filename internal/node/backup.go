@@ -11,6 +11,7 @@ import (
 
 	"github.com/coffer-dev/coffer/internal/backup"
 	"github.com/coffer-dev/coffer/internal/postgres"
+	"github.com/coffer-dev/coffer/internal/seal"
 	"github.com/coffer-dev/coffer/internal/sqlite"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
@@ -181,4 +182,16 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
+}
+
+// LoadRootKey returns the root key, for a backup file encrypted under it:
+// COFFER_ROOT_KEY's value when envKey is set, else the key file in dataDir,
+// which must exist (it is never created here). The caller closes it.
+func LoadRootKey(dataDir, envKey string) (*seal.Root, error) {
+	path := filepath.Join(dataDir, RootKeyFile)
+	if envKey == "" && !exists(path) {
+		return nil, fmt.Errorf("no root key: set COFFER_ROOT_KEY, or give the data directory that holds %s", RootKeyFile)
+	}
+	r, _, err := seal.Load(seal.Config{KeyFile: path, EnvKey: envKey})
+	return r, err
 }
