@@ -150,14 +150,12 @@ func TestBackupUnderLoad(t *testing.T) {
 		pgtest.Require(t)
 		testBackupUnderLoad(t, pgtest.NewSchema(t), pgtest.NewSchema(t))
 	})
-	// The dump is logical: a backup of one backend restores into the other.
+	// The dump is logical: a backup of one backend restores into the
+	// other (the other way, internal/node's TestRestoreRefusesATarget on
+	// PostgreSQL restores into SQLite).
 	t.Run("sqlite to postgres", func(t *testing.T) {
 		pgtest.Require(t)
 		testBackupUnderLoad(t, "", pgtest.NewSchema(t))
-	})
-	t.Run("postgres to sqlite", func(t *testing.T) {
-		pgtest.Require(t)
-		testBackupUnderLoad(t, pgtest.NewSchema(t), "")
 	})
 }
 

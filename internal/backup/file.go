@@ -52,6 +52,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/coffer-dev/coffer/internal/envelope"
 	"golang.org/x/crypto/argon2"
@@ -113,6 +114,14 @@ type Secret struct {
 	kdf  byte
 	data []byte
 	root KeyWrapper
+	// keys caches the keys derived from a passphrase by header, so that
+	// reading one file again (a restore reads it twice) derives once.
+	keys *keyCache
+}
+
+type keyCache struct {
+	mu sync.Mutex
+	m  map[string]*envelope.Key
 }
 
 // KeyWrapper wraps and unwraps a key with the root key: a *seal.Root.
@@ -127,7 +136,7 @@ func Passphrase(p []byte) (Secret, error) {
 	if len(p) < minPassphrase || len(p) > maxPassphrase {
 		return Secret{}, fmt.Errorf("backup: a passphrase must be %d to %d bytes long", minPassphrase, maxPassphrase)
 	}
-	return Secret{kdf: KDFPassphrase, data: bytes.Clone(p)}, nil
+	return Secret{kdf: KDFPassphrase, data: bytes.Clone(p), keys: &keyCache{m: map[string]*envelope.Key{}}}, nil
 }
 
 // RootKey returns the Secret of the root key: a file's key is random, and
@@ -140,8 +149,15 @@ func (Secret) String() string { return "[REDACTED]" }
 // GoString implements fmt.GoStringer.
 func (Secret) GoString() string { return "[REDACTED]" }
 
-// Wipe overwrites the secret.
-func (s Secret) Wipe() { clear(s.data) }
+// Wipe overwrites the secret and forgets the keys derived from it.
+func (s Secret) Wipe() {
+	clear(s.data)
+	if s.keys != nil {
+		s.keys.mu.Lock()
+		clear(s.keys.m)
+		s.keys.mu.Unlock()
+	}
+}
 
 // header is the decoded fixed part of a file's header.
 type header struct {
@@ -192,9 +208,24 @@ func parseHeader(b []byte) (*header, error) {
 
 // passphraseKey derives the file's key from a passphrase under h.
 func passphraseKey(s Secret, h *header) (*envelope.Key, error) {
+	id := string(h.marshal())
+	if s.keys != nil {
+		s.keys.mu.Lock()
+		k := s.keys.m[id]
+		s.keys.mu.Unlock()
+		if k != nil {
+			return k, nil
+		}
+	}
 	raw := argon2.IDKey(s.data, h.salt[:], h.time, h.mem, h.threads, derivedKeyBytes)
 	defer clear(raw)
-	return envelope.NewKey(raw)
+	k, err := envelope.NewKey(raw)
+	if err == nil && s.keys != nil {
+		s.keys.mu.Lock()
+		s.keys.m[id] = k
+		s.keys.mu.Unlock()
+	}
+	return k, err
 }
 
 // checkKind fails unless the secret is of the file's kind.
