@@ -88,10 +88,10 @@ func (a *admin) backup(ctx context.Context, out string, secret backup.Secret) (h
 	// A backup lasts as long as the store is large: no overall timeout,
 	// but the server must start answering, and each of its writes is
 	// bounded on its side.
-	hc := &http.Client{
-		Transport:     &http.Transport{Proxy: http.ProxyFromEnvironment, ResponseHeaderTimeout: time.Minute},
-		CheckRedirect: a.http.CheckRedirect,
-	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.ResponseHeaderTimeout = time.Minute
+	hc := &http.Client{Transport: tr, CheckRedirect: a.http.CheckRedirect}
+	defer hc.CloseIdleConnections()
 	resp, err := hc.Do(req)
 	if err != nil {
 		return h, 0, 0, 0, &transportError{addr: a.cfg.addr, err: err}
@@ -147,6 +147,10 @@ func (a *admin) backup(ctx context.Context, out string, secret backup.Secret) (h
 	// A link fails where a file appeared meanwhile: nothing is overwritten.
 	if err := os.Link(tmp.Name(), out); err != nil {
 		return h, 0, 0, 0, err
+	}
+	if dir, err := os.Open(filepath.Dir(out)); err == nil {
+		_ = dir.Sync() // the new entry survives a crash
+		dir.Close()
 	}
 	tables, rows = d.Counts()
 	return d.Header(), tables, rows, w.Size(), nil

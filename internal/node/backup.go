@@ -109,7 +109,8 @@ func checkRestoreDir(dir string) error {
 	return nil
 }
 
-func restoreSQLite(ctx context.Context, cfg RestoreConfig, open func() (io.ReadCloser, error)) error {
+func restoreSQLite(ctx context.Context, cfg RestoreConfig, open func() (io.ReadCloser, error)) (err error) {
+	created := !exists(cfg.DataDir)
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return fmt.Errorf("restore: %w", err)
 	}
@@ -117,7 +118,16 @@ func restoreSQLite(ctx context.Context, cfg RestoreConfig, open func() (io.ReadC
 	if err != nil {
 		return err
 	}
-	defer lock.release()
+	defer func() {
+		lock.release()
+		if err != nil {
+			// Leave the target as it was found.
+			_ = os.Remove(filepath.Join(cfg.DataDir, LockFile))
+			if created {
+				_ = os.Remove(cfg.DataDir)
+			}
+		}
+	}()
 	final := filepath.Join(cfg.DataDir, DatabaseFile)
 	if exists(final) {
 		return ErrRestoreTarget

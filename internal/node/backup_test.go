@@ -156,4 +156,22 @@ func TestRestoreRefusesATarget(t *testing.T) {
 	if _, err := os.Stat(absent); !os.IsNotExist(err) {
 		t.Fatalf("the refused restore created the directory: %v", err)
 	}
+
+	// A dump of another schema version passes the first read, and is
+	// refused by the load: the directory it created is gone.
+	var other bytes.Buffer
+	dw := backup.NewDumpWriter(&other)
+	if err := dw.Begin("sqlite", 999); err != nil {
+		t.Fatal(err)
+	}
+	if err := dw.End(); err != nil {
+		t.Fatal(err)
+	}
+	newer := func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(other.Bytes())), nil }
+	if _, err := node.Restore(ctx, node.RestoreConfig{DataDir: absent}, newer); err == nil || !strings.Contains(err.Error(), "schema version 999") {
+		t.Fatalf("a dump of schema 999: %v", err)
+	}
+	if _, err := os.Stat(absent); !os.IsNotExist(err) {
+		t.Fatalf("the refused restore left the directory: %v", err)
+	}
 }
