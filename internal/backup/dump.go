@@ -27,8 +27,9 @@ import (
 //	end     = 'E' uvarint(tables) uvarint(rows) sha256(32)
 //	string  = bytes = uvarint(length) byte*length
 //
-// Every length is bounded (maxValue, maxName, maxColumns), so a reader
-// never allocates more than a value's own size, whatever the input.
+// Every length is bounded (maxValue, maxName, maxColumn), and a value is
+// read in steps of at most 1 MiB, so that whatever the input claims, a
+// reader allocates little more than what the input holds.
 const magicDump = "COFFERDUMP\x00\x01"
 
 // Record tags.
