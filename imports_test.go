@@ -47,16 +47,18 @@ var layers = map[string][]string{
 	// A user's program: the standard library only.
 	"examples/rotation-webhook": {},
 	"internal/secretref":        {""},
-	"internal/ca":               {},
-	"internal/cluster":          {},
+	// The formats of a backup: a dump of rows, and its encrypted file.
+	"internal/backup":  {"internal/envelope", "golang.org/x/crypto"},
+	"internal/ca":      {},
+	"internal/cluster": {},
 	// The assembly: a node wires every layer; nodetest starts nodes for
 	// tests; the command runs a node or talks to one over HTTP.
-	"internal/node": {"", "internal/adminapi", "internal/audit", "internal/engine", "internal/keyring", "internal/postgres",
+	"internal/node": {"", "internal/adminapi", "internal/audit", "internal/backup", "internal/engine", "internal/keyring", "internal/postgres",
 		"internal/scheduler", "internal/seal", "internal/server", "internal/sqlite", "internal/storage", "internal/storage/cache",
 		"internal/target", "internal/webhook"},
 	"internal/node/nodetest": {"", "internal/audit", "internal/engine", "internal/keyring", "internal/node", "internal/postgres",
 		"internal/postgres/pgtest", "internal/seal", "internal/sqlite", "internal/storage", "modernc.org/sqlite", "github.com/jackc/pgx/v5"},
-	"cmd/coffer": {"", "internal/adminapi", "internal/bench", "internal/engine", "internal/exportfile", "internal/node", "internal/postgres", "internal/secretref", "internal/webhook",
+	"cmd/coffer": {"", "internal/adminapi", "internal/backup", "internal/bench", "internal/engine", "internal/exportfile", "internal/node", "internal/postgres", "internal/secretref", "internal/webhook",
 		"github.com/scaleway/scaleway-sdk-go"},
 }
 

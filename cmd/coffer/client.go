@@ -75,6 +75,10 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		return cmdImport, args[1:], nil
 	case "export-key":
 		return cmdExportKey, args[1:], nil
+	case "backup":
+		return cmdBackup, args[1:], nil
+	case "restore":
+		return cmdRestore, args[1:], nil
 	case "audit":
 		return group("audit", auditUsage, args[1:], map[string]cmdFunc{
 			"tail": cmdAuditTail, "query": cmdAuditQuery, "verify": cmdAuditVerify,

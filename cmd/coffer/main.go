@@ -49,6 +49,10 @@ Usage:
   coffer export-key               print this instance's export key
   coffer bench [flags]            load a coffer, or any Vault-compatible
                                   server, and measure it
+  coffer backup --out FILE        an encrypted, consistent backup of a
+                                  running node (docs/operations.md)
+  coffer restore --in FILE --data-dir DIR | --store URL
+                                  restore a backup into an empty target
 
 The client commands read COFFER_ADDR (the server's base URL), COFFER_TOKEN
 (an API secret key), COFFER_PROJECT and COFFER_REGION; what they leave unset

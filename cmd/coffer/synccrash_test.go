@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	vault "github.com/hashicorp/vault/api"
+	vaultapi "github.com/hashicorp/vault/api"
 
 	"github.com/coffer-dev/coffer/internal/node/nodetest"
 )
@@ -118,9 +118,9 @@ func TestSyncCrashBetweenRemoteAndLocal(t *testing.T) {
 	call("POST", scw, map[string]any{"project_id": creds.ProjectID, "name": "db", "path": "/app"}, &sec)
 	call("POST", scw+"/"+sec.ID+"/versions", map[string]any{"data": "cHctMQ=="}, nil) // pw-1
 
-	cfg := vault.DefaultConfig()
+	cfg := vaultapi.DefaultConfig()
 	cfg.Address = target.URL
-	vc, err := vault.NewClient(cfg)
+	vc, err := vaultapi.NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

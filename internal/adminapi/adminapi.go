@@ -26,6 +26,7 @@ type Service interface {
 	coffer.IAMService
 	coffer.AuditService
 	coffer.TriggerService
+	Backuper
 	IssueClientCertificate(ctx context.Context, principalID, projectID string, ttl time.Duration) (*coffer.IssuedCertificate, error)
 	RevokeCertificate(ctx context.Context, serial string) error
 	CACertificatePEM() ([]byte, error)
@@ -78,6 +79,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	h.registerTriggers(mux)
 	h.registerKeyVaults(mux)
 	h.registerExport(mux)
+	h.registerBackup(mux)
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
 	}))

@@ -25,6 +25,7 @@ var routes = []route{
 	{"DELETE", "/certificates/{serial}", "Revoke a client certificate", "", 204},
 	{"GET", "/audit", "List audit records", "", 200},
 	{"GET", "/audit/verify", "Verify the audit chain, against an anchor with ?anchor=SEQ:HASH", "", 200},
+	{"POST", "/backup", "Stream a consistent dump of the whole store, rows as stored (ciphertexts only), for coffer backup to encrypt (operators only)", "", 200},
 	{"GET", "/secrets/{secret_id}/versions", "List a secret's versions with when each was last accessed", "", 200},
 	{"POST", "/secrets/{secret_id}/rotate", "Rotate fields of a key_value secret: a new version with new random values (fields: name to length, 5 to 32; none: the rotation targets); the values are not returned", "RotateRequest", 200},
 	{"GET", "/triggers", "List the rotation triggers of a project (project_id), or of every project the caller may see", "", 200},

@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,9 @@ type Config struct {
 	// JobTimeout is how long a rotation job may stay open before the
 	// scheduler fails it; DefaultJobTimeout when 0.
 	JobTimeout time.Duration
+	// Dump writes a consistent dump of the whole store to w (backup.go);
+	// nil when the store cannot dump (a backup is then EUNAVAILABLE).
+	Dump func(ctx context.Context, w io.Writer) error
 }
 
 // Engine implements the coffer services over a store and a keyring.
@@ -88,6 +92,7 @@ type Engine struct {
 
 	webhooks   Webhooks
 	jobTimeout time.Duration
+	dump       func(ctx context.Context, w io.Writer) error
 	// bg tracks the trigger deliveries under way; bgStop ends bgCtx,
 	// under which they run (Close).
 	bg     sync.WaitGroup
@@ -130,6 +135,7 @@ func New(cfg Config) *Engine {
 
 		webhooks:   cfg.Webhooks,
 		jobTimeout: cfg.JobTimeout,
+		dump:       cfg.Dump,
 	}
 	if e.jobTimeout <= 0 {
 		e.jobTimeout = DefaultJobTimeout

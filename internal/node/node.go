@@ -254,6 +254,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.Engine = engine.New(engine.Config{
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
 		Audit: n.auditWrite(), Webhooks: webhook.New(cfg.Webhook), JobTimeout: cfg.JobTimeout,
+		Dump: dumpTo(n.raw),
 	})
 	// Key vaults deploy to their targets through these clients (sync job).
 	n.Engine.SetTargets(&target.Clients{})

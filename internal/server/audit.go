@@ -45,7 +45,25 @@ func (s *Server) serveMount(w http.ResponseWriter, r *http.Request, m *mount, h 
 
 	buf := newBufferedResponse(w)
 	defer buf.release()
+	// A handler whose response is too large to hold (a backup) streams
+	// it: its record is written first, as that of an answer of 200.
+	buf.startStream = func() error {
+		release()
+		if s.cfg.Audit == nil {
+			return nil
+		}
+		rec := auditRecord(r, m, entry, http.StatusOK, start)
+		rec.Staged = entry.Staged()
+		return s.cfg.Audit(context.WithoutCancel(ctx), rec)
+	}
 	panicked := s.recovered(r, func() { h.ServeHTTP(buf, r) })
+	if buf.streaming {
+		// The record and the status went out as the stream started; a
+		// stream that failed midway ends without its last bytes, which
+		// its reader detects (a dump's end, internal/backup).
+		s.logRequest(r, http.StatusOK, start)
+		return
+	}
 	if buf.status == 0 {
 		buf.status = http.StatusOK
 	}
@@ -178,6 +196,11 @@ type bufferedResponse struct {
 	w      http.ResponseWriter
 	status int
 	body   *bytes.Buffer
+	// startStream writes the record of a response that streams (see
+	// Streamer); streaming is set once it did.
+	startStream func() error
+	streaming   bool
+	rc          *http.ResponseController
 }
 
 // maxPooledBody is the largest body buffer that goes back to the pool:
@@ -185,6 +208,41 @@ type bufferedResponse struct {
 const maxPooledBody = 64 << 10
 
 var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// Streamer is the ability of a mount's response writer to send its
+// response as it is written rather than once the handler returns. Stream
+// writes the request's audit record (as that of a response of status 200),
+// sends the status and the headers set so far, and makes every later Write
+// go to the client, each with a fresh write deadline of StreamWriteTimeout.
+// When the record cannot be written, Stream returns its error and the
+// response stays held.
+type Streamer interface {
+	Stream() error
+}
+
+// StreamWriteTimeout bounds each write of a streamed response: a client
+// that stops reading for that long is cut off.
+const StreamWriteTimeout = time.Minute
+
+func (b *bufferedResponse) Stream() error {
+	if b.streaming {
+		return nil
+	}
+	if err := b.startStream(); err != nil {
+		return err
+	}
+	b.streaming = true
+	b.rc = http.NewResponseController(b.w)
+	_ = b.rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
+	b.status = http.StatusOK
+	b.w.WriteHeader(http.StatusOK)
+	if b.body.Len() > 0 {
+		if _, err := b.w.Write(b.body.Bytes()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func newBufferedResponse(w http.ResponseWriter) *bufferedResponse {
 	return &bufferedResponse{w: w, body: bodyPool.Get().(*bytes.Buffer)}
@@ -199,6 +257,14 @@ func (b *bufferedResponse) WriteHeader(code int) {
 }
 
 func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.streaming {
+		_ = b.rc.SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
+		n, err := b.w.Write(p)
+		if err == nil {
+			err = b.rc.Flush()
+		}
+		return n, err
+	}
 	if b.status == 0 {
 		b.status = http.StatusOK
 	}

@@ -150,3 +150,68 @@ func TestBufferedResponseZeroes(t *testing.T) {
 		t.Error("the response still holds its buffer after release")
 	}
 }
+
+// TestAuditBeforeStream checks that a handler that streams its response
+// has its record written before the first byte leaves, once, and that the
+// bytes then reach the client as they are written; and that when the
+// record cannot be written, nothing is streamed.
+func TestAuditBeforeStream(t *testing.T) {
+	var records []*coffer.AuditRecord
+	fail := false
+	next := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /dump", func(w http.ResponseWriter, r *http.Request) {
+		if err := w.(Streamer).Stream(); err != nil {
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		_, _ = w.Write([]byte("first;"))
+		<-next
+		_, _ = w.Write([]byte("second"))
+	})
+	d := valueDialect{mux}
+	s := mustBuild(t, Config{Audit: func(_ context.Context, rec *coffer.AuditRecord) error {
+		records = append(records, rec)
+		if fail {
+			return errors.New("disk full")
+		}
+		return nil
+	}}, Mount{Name: "admin", Prefix: "/s", Handler: d, Errors: d})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+
+	resp, err := http.Get(srv.URL + "/s/dump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	// The handler is still under way: what it wrote has arrived, after
+	// its record.
+	first := make([]byte, len("first;"))
+	if _, err := io.ReadFull(resp.Body, first); err != nil || string(first) != "first;" {
+		t.Fatalf("first part: %q %v", first, err)
+	}
+	if len(records) != 1 || records[0].Status != 200 || records[0].Action != "GET /s/dump" {
+		t.Fatalf("records before the stream ended: %+v", records)
+	}
+	close(next)
+	rest, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(rest) != "second" {
+		t.Fatalf("stream: %d %q", resp.StatusCode, rest)
+	}
+	if len(records) != 1 {
+		t.Fatalf("%d records of one streamed request", len(records))
+	}
+
+	// The record cannot be written: the dialect's 500, nothing streamed.
+	fail = true
+	resp, err = http.Get(srv.URL + "/s/dump")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || strings.Contains(string(b), "first") {
+		t.Fatalf("a stream whose record failed: %d %q", resp.StatusCode, b)
+	}
+}

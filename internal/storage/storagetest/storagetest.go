@@ -76,6 +76,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 			tt.fn(t, open(t))
 		})
 	}
+	t.Run("DumpLoad", func(t *testing.T) { testDumpLoad(t, open(t), open(t)) })
 }
 
 // update runs fn in an Update and fails the test if it fails.
