@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -47,8 +46,6 @@ func (v *view) fill(r *http.Request) {
 var funcs = template.FuncMap{
 	// ui makes a console address from a path below the mount.
 	"ui": func(p string) string { return Prefix + p },
-	// q escapes a query value.
-	"q": url.QueryEscape,
 	"join": func(s []string) string {
 		return strings.Join(s, ", ")
 	},
