@@ -1,0 +1,130 @@
+package console_test
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/node/nodetest"
+)
+
+// TestAuditPages checks the audit trail's filters, its paging link and the
+// verification with the chain's head.
+func TestAuditPages(t *testing.T) {
+	n := nodetest.Start(t)
+	s := kvSecret(t, n, "/app", "db", `{"a":"1"}`)
+	b := newBrowser(t, n)
+	csrf := b.login(n.Creds.SecretKey)
+	b.post("/ui/secrets/"+s.ID+"/versions/1/reveal", url.Values{"csrf": {csrf}})
+	b.post("/ui/secrets/"+s.ID+"/versions/1/reveal", url.Values{"csrf": {"forged"}})
+
+	p := b.get("/ui/audit?secret=" + s.ID + "&outcome=ok&action=" + url.QueryEscape("POST /ui/secrets/{id}/versions/{rev}/reveal"))
+	if p.status != http.StatusOK || strings.Count(p.body, `<td class="action">POST /ui/secrets/{id}/versions/{rev}/reveal</td>`) != 1 {
+		t.Errorf("audit filtered on the reveals: %d\n%s", p.status, p.body)
+	}
+	p = b.get("/ui/audit?outcome=denied")
+	if p.status != http.StatusOK || !strings.Contains(p.body, "denied (forbidden)") {
+		t.Errorf("audit filtered on denied: %d\n%s", p.status, p.body)
+	}
+	p = b.get("/ui/audit?from=2000-01-01T00:00&to=2000-01-02T00:00")
+	if p.status != http.StatusOK || !strings.Contains(p.body, "No record.") {
+		t.Errorf("audit of a day without records: %d\n%s", p.status, p.body)
+	}
+	p = b.get("/ui/audit/verify")
+	if p.status != http.StatusOK || !regexp.MustCompile(`<code id="head">\d+:[0-9a-f]{64}</code>`).MatchString(p.body) || !strings.Contains(p.body, "verifies") {
+		t.Errorf("verify: %d\n%s", p.status, p.body)
+	}
+	// The trail is for AuditReader principals.
+	ro := newBrowser(t, n)
+	ro.login(readOnly(t, n))
+	if p := ro.get("/ui/audit"); p.status != http.StatusForbidden || !strings.Contains(p.body, `id="error"`) {
+		t.Errorf("audit for a read-only principal: %d\n%s", p.status, p.body)
+	}
+}
+
+// TestIAMPages creates a principal, a key (shown once) and a policy, and
+// deletes them.
+func TestIAMPages(t *testing.T) {
+	n := nodetest.Start(t)
+	b := newBrowser(t, n)
+	csrf := b.login(n.Creds.SecretKey)
+	if p := b.post("/ui/iam/principals", url.Values{"csrf": {csrf}, "name": {"ci"}, "kind": {"application"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("create principal: %d\n%s", p.status, p.body)
+	}
+	ps, err := n.Engine.ListPrincipals(admin(t, n))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ci *coffer.Principal
+	for _, p := range ps {
+		if p.Name == "ci" {
+			ci = p
+		}
+	}
+	if ci == nil {
+		t.Fatal("no principal ci")
+	}
+	if p := b.get("/ui/iam/principals"); p.status != http.StatusOK || !strings.Contains(p.body, ci.ID) {
+		t.Errorf("principals: %d", p.status)
+	}
+	p := b.post("/ui/iam/principals/"+ci.ID+"/keys", url.Values{"csrf": {csrf}, "description": {"deploy"}, "project": {n.Creds.ProjectID}})
+	secret := regexp.MustCompile(`<code id="secret-key" class="value">([^<]+)</code>`).FindStringSubmatch(p.body)
+	if p.status != http.StatusCreated || secret == nil {
+		t.Fatalf("create key: %d\n%s", p.status, p.body)
+	}
+	keys := b.get("/ui/iam/principals/" + ci.ID + "/keys")
+	if keys.status != http.StatusOK || !strings.Contains(keys.body, "deploy") || strings.Contains(keys.body, secret[1]) {
+		t.Errorf("keys page: %d, or it shows the secret key again", keys.status)
+	}
+	if p := b.post("/ui/iam/principals/"+ci.ID+"/policies", url.Values{"csrf": {csrf}, "project": {n.Creds.ProjectID},
+		"path": {"/ci"}, "sets": {"SecretManagerReadOnly", "SecretManagerSecretAccess"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("create policy: %d\n%s", p.status, p.body)
+	}
+	pols := b.get("/ui/iam/principals/" + ci.ID + "/policies")
+	if pols.status != http.StatusOK || !strings.Contains(pols.body, "SecretManagerSecretAccess") {
+		t.Errorf("policies page: %d\n%s", pols.status, pols.body)
+	}
+	if p := b.post("/ui/iam/principals/"+ci.ID+"/policies", url.Values{"csrf": {csrf}, "sets": {"NoSuchSet"}}); p.status != http.StatusBadRequest {
+		t.Errorf("policy with an unknown set: %d\n%s", p.status, p.body)
+	}
+	if p := b.post("/ui/iam/principals/"+ci.ID+"/delete", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Errorf("delete principal: %d\n%s", p.status, p.body)
+	}
+	if _, err := n.Engine.GetPrincipal(admin(t, n), ci.ID); coffer.ErrorCode(err) != coffer.ENOTFOUND {
+		t.Errorf("the principal is still there: %v", err)
+	}
+}
+
+// TestRotationAndKeyVaultPages checks the rotation history, a rotation
+// refused with the engine's message, and the key vault pages.
+func TestRotationAndKeyVaultPages(t *testing.T) {
+	n := nodetest.Start(t)
+	s := kvSecret(t, n, "/app", "db", `{"a":"1"}`)
+	b := newBrowser(t, n)
+	csrf := b.login(n.Creds.SecretKey)
+	if p := b.get("/ui/secrets/" + s.ID + "/rotation"); p.status != http.StatusOK || !strings.Contains(p.body, "No rotation yet.") {
+		t.Errorf("rotation history: %d\n%s", p.status, p.body)
+	}
+	if p := b.post("/ui/secrets/"+s.ID+"/retry-rotation", url.Values{"csrf": {csrf}}); p.status != http.StatusConflict || !strings.Contains(p.body, "only a failed rotation can be retried") {
+		t.Errorf("retry without a failed job: %d\n%s", p.status, p.body)
+	}
+	if p := b.get("/ui/keyvaults"); p.status != http.StatusOK || !strings.Contains(p.body, "No key vault.") {
+		t.Errorf("key vaults: %d\n%s", p.status, p.body)
+	}
+	kv, err := n.Engine.CreateKeyVault(admin(t, n), coffer.KeyVaultCreate{ProjectID: n.Creds.ProjectID, Name: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := b.get("/ui/keyvaults"); p.status != http.StatusOK || !strings.Contains(p.body, kv.ID) {
+		t.Errorf("key vaults: %d\n%s", p.status, p.body)
+	}
+	if p := b.get("/ui/keyvaults/" + kv.ID); p.status != http.StatusOK || !strings.Contains(p.body, ">db<") {
+		t.Errorf("key vault secrets: %d\n%s", p.status, p.body)
+	}
+	if p := b.post("/ui/keyvaults/"+kv.ID+"/secrets/"+s.ID+"/retry", url.Values{"csrf": {csrf}}); p.status < 400 || p.status >= 500 {
+		t.Errorf("retry of a secret that waits for none: %d\n%s", p.status, p.body)
+	}
+}
