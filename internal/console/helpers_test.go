@@ -22,6 +22,8 @@ import (
 type browser struct {
 	t   *testing.T
 	n   *nodetest.Node
+	// base is the server's URL: the node's, or a TLS listener's.
+	base string
 	c   *http.Client
 	jar *cookiejar.Jar
 }
@@ -32,7 +34,7 @@ func newBrowser(t *testing.T, n *nodetest.Node) *browser {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &browser{t: t, n: n, jar: jar, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
+	return &browser{t: t, n: n, base: n.URL, jar: jar, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error {
 		return http.ErrUseLastResponse
 	}}}
 }
@@ -60,7 +62,7 @@ func (b *browser) do(req *http.Request) page {
 
 func (b *browser) get(path string) page {
 	b.t.Helper()
-	req, err := http.NewRequest(http.MethodGet, b.n.URL+path, nil)
+	req, err := http.NewRequest(http.MethodGet, b.base+path, nil)
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -69,7 +71,7 @@ func (b *browser) get(path string) page {
 
 func (b *browser) post(path string, form url.Values) page {
 	b.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, b.n.URL+path, strings.NewReader(form.Encode()))
+	req, err := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
 	if err != nil {
 		b.t.Fatal(err)
 	}
@@ -119,7 +121,7 @@ func (b *browser) csrf() string {
 
 // cookie returns the browser's cookie of that name for the console.
 func (b *browser) cookie(name string) *http.Cookie {
-	u, _ := url.Parse(b.n.URL + "/ui/")
+	u, _ := url.Parse(b.base + "/ui/")
 	for _, c := range b.jar.Cookies(u) {
 		if c.Name == name {
 			return c

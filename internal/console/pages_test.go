@@ -128,3 +128,66 @@ func TestRotationAndKeyVaultPages(t *testing.T) {
 		t.Errorf("retry of a secret that waits for none: %d\n%s", p.status, p.body)
 	}
 }
+
+// TestSecretForms creates, edits, deletes and restores a secret through
+// the forms, and checks the diff's refusals.
+func TestSecretForms(t *testing.T) {
+	n := nodetest.Start(t)
+	b := newBrowser(t, n)
+	csrf := b.login(n.Creds.SecretKey)
+	project := n.Creds.ProjectID
+	p := b.post("/ui/projects/"+project+"/secrets", url.Values{"csrf": {csrf}, "path": {"/svc"}, "name": {"token"},
+		"type": {"opaque"}, "tags": {"a, b"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("create: %d\n%s", p.status, p.body)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(p.header.Get("Location"), "/ui/secrets/"), "/")
+	if p := b.post("/ui/projects/"+project+"/secrets", url.Values{"csrf": {csrf}, "path": {"/svc"}, "name": {"token"}, "type": {"opaque"}}); p.status != http.StatusConflict {
+		t.Errorf("create again: %d\n%s", p.status, p.body)
+	}
+	if p := b.post("/ui/secrets/"+id+"/versions", url.Values{"csrf": {csrf}, "value": {"plain text"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("text version: %d\n%s", p.status, p.body)
+	}
+	if p := b.post("/ui/secrets/"+id+"/edit", url.Values{"csrf": {csrf}, "path": {"/svc/moved"}, "name": {"token2"},
+		"description": {"moved"}, "tags": {"c"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("edit: %d\n%s", p.status, p.body)
+	}
+	s, err := n.Engine.GetSecret(admin(t, n), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.FullPath() != "svc/moved/token2" || s.Description != "moved" || strings.Join(s.Tags, ",") != "c" || s.LastRevision != 1 {
+		t.Errorf("after edit: %s %q %v revision %d", s.FullPath(), s.Description, s.Tags, s.LastRevision)
+	}
+	if p := b.get("/ui/secrets/" + id + "/diff?from=1&to=1"); p.status != http.StatusBadRequest || !strings.Contains(p.body, "key_value") {
+		t.Errorf("diff of an opaque secret: %d\n%s", p.status, p.body)
+	}
+	if p := b.post("/ui/secrets/"+id+"/delete", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d\n%s", p.status, p.body)
+	}
+	if p := b.get("/ui/secrets/" + id + "/"); !strings.Contains(p.body, `id="restore-secret"`) {
+		t.Errorf("a deleted secret's page has no restore:\n%s", p.body)
+	}
+	if p := b.post("/ui/secrets/"+id+"/restore", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("restore: %d\n%s", p.status, p.body)
+	}
+
+	// A version that expires once read cannot be compared.
+	ctx := admin(t, n)
+	e, err := n.Engine.CreateSecret(ctx, coffer.SecretCreate{ProjectID: project, Path: "/", Name: "once", Type: coffer.TypeKeyValue,
+		Ephemeral: &coffer.EphemeralPolicy{ExpiresOnceAccessed: true, Action: coffer.EphemeralDisable}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{`{"a":"1"}`, `{"a":"2"}`} {
+		if _, _, err := n.Engine.CreateVersion(ctx, e.ID, coffer.VersionCreate{Data: []byte(v)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if p := b.get("/ui/secrets/" + e.ID + "/diff?from=1&to=2"); p.status != http.StatusConflict || !strings.Contains(p.body, "expires once accessed") {
+		t.Errorf("diff of versions that expire once read: %d\n%s", p.status, p.body)
+	}
+	if v := version(t, n, e.ID, 1); v.State != coffer.VersionEnabled {
+		t.Errorf("after the refused diff, revision 1 is %s", v.State)
+	}
+}
