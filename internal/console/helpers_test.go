@@ -20,12 +20,12 @@ import (
 // browser is an HTTP client that keeps cookies and does not follow
 // redirects, as a test of the console's answers needs them one by one.
 type browser struct {
-	t   *testing.T
-	n   *nodetest.Node
+	t *testing.T
+	n *nodetest.Node
 	// base is the server's URL: the node's, or a TLS listener's.
 	base string
-	c   *http.Client
-	jar *cookiejar.Jar
+	c    *http.Client
+	jar  *cookiejar.Jar
 }
 
 func newBrowser(t *testing.T, n *nodetest.Node) *browser {
