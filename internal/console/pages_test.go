@@ -191,3 +191,35 @@ func TestSecretForms(t *testing.T) {
 		t.Errorf("after the refused diff, revision 1 is %s", v.State)
 	}
 }
+
+// TestPathLimited checks a principal limited to a folder: the folders
+// above it list only what it may see, with no button, and its own folder
+// has the buttons its policy grants.
+func TestPathLimited(t *testing.T) {
+	n := nodetest.Start(t)
+	kvSecret(t, n, "/team/app", "db", `{"a":"1"}`)
+	kvSecret(t, n, "/other", "hidden", `{"a":"1"}`)
+	ctx := admin(t, n)
+	p, err := n.Engine.CreatePrincipal(ctx, coffer.PrincipalCreate{Kind: coffer.PrincipalUser, Name: "team"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.Engine.CreatePolicy(ctx, coffer.PolicyCreate{PrincipalID: p.ID, ProjectID: n.Creds.ProjectID, PathPrefix: "/team",
+		PermissionSets: []coffer.PermissionSet{coffer.SecretManagerFullAccess}}); err != nil {
+		t.Fatal(err)
+	}
+	k, err := n.Engine.CreateAPIKey(ctx, coffer.APIKeyCreate{PrincipalID: p.ID, DefaultProjectID: n.Creds.ProjectID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, n)
+	b.login(k.SecretKey)
+	root := b.get("/ui/projects/" + n.Creds.ProjectID + "/")
+	if root.status != http.StatusOK || !strings.Contains(root.body, ">team/<") || strings.Contains(root.body, "other") || strings.Contains(root.body, `id="new-secret"`) {
+		t.Errorf("the root for a principal limited to /team: %d\n%s", root.status, root.body)
+	}
+	team := b.get("/ui/projects/" + n.Creds.ProjectID + "/?path=/team/app")
+	if team.status != http.StatusOK || !strings.Contains(team.body, ">db<") || !strings.Contains(team.body, `id="new-secret"`) {
+		t.Errorf("/team/app for a principal limited to /team: %d\n%s", team.status, team.body)
+	}
+}

@@ -262,9 +262,9 @@ func (e *Engine) SecretVersions(ctx context.Context, secretID string, f coffer.V
 	return &coffer.SecretView{Secret: s, Versions: vs, Total: total, Rights: rights}, nil
 }
 
-// Rights returns what the caller may do on a project at a folder path.
-// Returns EINVALID, ENOTFOUND (the project, or a path the caller has no
-// rule for).
+// Rights returns what the caller may do on a project at a folder path:
+// nothing at all for a project or a path that no rule of the caller
+// covers. Returns EINVALID.
 func (e *Engine) Rights(ctx context.Context, projectID, path string) (coffer.Rights, error) {
 	c, err := caller(ctx)
 	if err != nil {
@@ -296,7 +296,9 @@ func (e *Engine) rights(ctx context.Context, tx storage.Tx, c *coffer.Caller, pr
 		switch coffer.ErrorCode(err) {
 		case "":
 			*a.to = true
-		case coffer.EFORBIDDEN:
+		case coffer.EFORBIDDEN, coffer.ENOTFOUND:
+			// No rule grants it, or none covers the path (a principal
+			// limited to a sub-folder, looking at a folder above it).
 		default:
 			return coffer.Rights{}, err
 		}
