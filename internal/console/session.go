@@ -27,10 +27,13 @@ const (
 	csrfField = "csrf"
 )
 
+// setCookie sets a cookie of the console. It is Secure on the TLS
+// listener, and behind a TLS proxy that says so (X-Forwarded-Proto: a
+// forged header can only make the cookie stricter).
 func setCookie(w http.ResponseWriter, r *http.Request, name, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: Prefix, MaxAge: maxAge,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode,
+		Name: name, Value: value, Path: Prefix, MaxAge: maxAge, HttpOnly: true,
+		Secure: r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https"), SameSite: http.SameSiteStrictMode,
 	})
 }
 
@@ -77,14 +80,16 @@ func (h *Handler) parseForm(r *http.Request) error {
 }
 
 // sameOrigin refuses a post that the browser says comes from another
-// site, whatever its token.
+// site, whatever its token: its Sec-Fetch-Site, or an Origin whose host is
+// neither the request's nor the one a proxy in front forwarded (a page of
+// another site cannot set that header on a form post).
 func sameOrigin(r *http.Request) bool {
 	if site := r.Header.Get("Sec-Fetch-Site"); site == "cross-site" || site == "same-site" {
 		return false
 	}
 	if o := r.Header.Get("Origin"); o != "" && o != "null" {
 		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
+		if err != nil || u.Host != r.Host && u.Host != r.Header.Get("X-Forwarded-Host") {
 			return false
 		}
 	}
