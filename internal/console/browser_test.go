@@ -141,8 +141,10 @@ func jsString(s string) string {
 	return "'" + r.Replace(s) + "'"
 }
 
-// follow waits for the link sel, focuses it and presses Enter.
-func follow(sel string) chromedp.Action[chromedp.Void] {
+// press waits for the link or button sel, focuses it and presses Enter:
+// the console is used without a mouse, and a key press does not depend on
+// where the element is drawn.
+func press(sel string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
 		chromedp.WaitVisible(chromedp.CSS(sel)),
 		chromedp.Focus(chromedp.CSS(sel)),
@@ -189,14 +191,14 @@ func TestBrowser(t *testing.T) {
 		waitText("h1", "Projects"),
 	)
 	step(t, ctx, "create a key-value secret in a folder",
-		chromedp.Click(chromedp.CSS(`a[href="/ui/projects/`+project+`/"]`)),
+		press(`a[href="/ui/projects/`+project+`/"]`),
 		chromedp.WaitVisible(chromedp.CSS("#new-secret")),
-		chromedp.Click(chromedp.CSS("#new-secret")),
+		press("#new-secret"),
 		chromedp.WaitVisible(chromedp.CSS("#secret-name")),
 		chromedp.SetValue(chromedp.CSS("#path"), "/team/app"),
 		chromedp.SendKeys(chromedp.CSS("#secret-name"), "db"),
 		chromedp.SendKeys(chromedp.CSS("#tags"), "prod, db"),
-		chromedp.Click(chromedp.CSS("#create-secret")),
+		press("#create-secret"),
 		waitText("#secret-title", "db"),
 	)
 	var secretURL string
@@ -205,7 +207,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#v0"), "alice"),
 		chromedp.SendKeys(chromedp.CSS("#k1"), "password"),
 		chromedp.SendKeys(chromedp.CSS("#v1"), "pw-one-4f1c"),
-		chromedp.Click(chromedp.CSS("#create-version")),
+		press("#create-version"),
 		chromedp.WaitVisible(chromedp.CSS("#rev-1")),
 	)
 	secretID := strings.TrimSuffix(strings.TrimPrefix(secretURL, n.URL+"/ui/secrets/"), "/")
@@ -216,11 +218,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS("#v1"), "pw-two-8d2e"),
 		chromedp.SendKeys(chromedp.CSS("#k2"), "host"),
 		chromedp.SendKeys(chromedp.CSS("#v2"), "db.internal"),
-		chromedp.Click(chromedp.CSS("#add-row")),
+		press("#add-row"),
 		chromedp.WaitVisible(chromedp.CSS("#k3")),
 		chromedp.SendKeys(chromedp.CSS("#k3"), "port"),
 		chromedp.SendKeys(chromedp.CSS("#v3"), "5432"),
-		chromedp.Click(chromedp.CSS("#create-version")),
+		press("#create-version"),
 		chromedp.WaitVisible(chromedp.CSS("#rev-2")),
 	)
 	var page string
@@ -233,16 +235,16 @@ func TestBrowser(t *testing.T) {
 
 	step(t, ctx, "browse to the secret with the keyboard",
 		chromedp.Navigate(n.URL+"/ui/projects/"+project+"/"),
-		follow(`a.folder[href$="path=%2fteam"]`),
-		follow(`a.folder[href$="path=%2fteam%2fapp"]`),
-		follow(`a[href="/ui/secrets/`+secretID+`/"]`),
+		press(`a.folder[href$="path=%2fteam"]`),
+		press(`a.folder[href$="path=%2fteam%2fapp"]`),
+		press(`a[href="/ui/secrets/`+secretID+`/"]`),
 		waitText("#secret-title", "db"),
 		screenshot(shot("console-secret.png")),
 	)
 
 	var password, host, user string
 	step(t, ctx, "compare the versions",
-		chromedp.Click(chromedp.CSS("#diff")),
+		press("#diff"),
 		chromedp.WaitVisible(chromedp.CSS("#diff-table")),
 		text(`tr[data-key="password"] .change`, &password),
 		text(`tr[data-key="host"] .change`, &host),
@@ -257,7 +259,7 @@ func TestBrowser(t *testing.T) {
 	var revealed string
 	step(t, ctx, "reveal revision 2",
 		chromedp.Navigate(secretURL),
-		chromedp.Click(chromedp.CSS("#reveal-2")),
+		press("#reveal-2"),
 		chromedp.WaitVisible(chromedp.CSS("#revealed")),
 		text("#revealed", &revealed),
 	)
@@ -277,7 +279,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	step(t, ctx, "disable revision 2",
-		chromedp.Click(chromedp.CSS("#disable-2")),
+		press("#disable-2"),
 		waitText("#rev-2 .state", "disabled"),
 	)
 	req, _ := http.NewRequest(http.MethodGet, n.URL+"/secret-manager/v1beta1/regions/fr-par/secrets/"+secretID+"/versions/2/access", nil)
@@ -293,13 +295,13 @@ func TestBrowser(t *testing.T) {
 
 	var state string
 	step(t, ctx, "delete the secret after a confirmation",
-		chromedp.Click(chromedp.CSS("#delete-secret")),
+		press("#delete-secret"),
 		waitText("#confirm-text", "scheduled for deletion"),
-		chromedp.Click(chromedp.CSS("#confirm")),
+		press("#confirm"),
 		waitText("#secret-state", "deletion_scheduled"),
 	)
 	step(t, ctx, "restore it",
-		chromedp.Click(chromedp.CSS("#restore-secret")),
+		press("#restore-secret"),
 		waitText("#secret-state", "enabled"),
 		text("#secret-state", &state),
 	)
@@ -322,7 +324,7 @@ func TestBrowser(t *testing.T) {
 
 	step(t, ctx, "log out",
 		chromedp.EmulateViewport(1100, 900),
-		chromedp.Click(chromedp.CSS("#logout")),
+		press("#logout"),
 		chromedp.WaitVisible(chromedp.CSS("#secret_key")),
 	)
 	if got := sessions(t, n); got != 0 {

@@ -1,9 +1,12 @@
 package console_test
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -221,5 +224,64 @@ func TestPathLimited(t *testing.T) {
 	team := b.get("/ui/projects/" + n.Creds.ProjectID + "/?path=/team/app")
 	if team.status != http.StatusOK || !strings.Contains(team.body, ">db<") || !strings.Contains(team.body, `id="new-secret"`) {
 		t.Errorf("/team/app for a principal limited to /team: %d\n%s", team.status, team.body)
+	}
+}
+
+// TestPaging checks a folder of more secrets than a page: the pages, their
+// counts and links, and a name search.
+func TestPaging(t *testing.T) {
+	n := nodetest.Start(t)
+	ctx := admin(t, n)
+	for i := range 57 {
+		if _, err := n.Engine.CreateSecret(ctx, coffer.SecretCreate{ProjectID: n.Creds.ProjectID, Path: "/many",
+			Name: "s" + strconv.Itoa(1000+i), Type: coffer.TypeOpaque}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kvSecret(t, n, "/many/sub", "s1003", `{"a":"1"}`)
+	b := newBrowser(t, n)
+	b.login(n.Creds.SecretKey)
+	first := b.get("/ui/projects/" + n.Creds.ProjectID + "/?path=/many")
+	if first.status != http.StatusOK || !strings.Contains(first.body, "1–50 of 58") || !strings.Contains(first.body, `id="next-page"`) {
+		t.Fatalf("first page: %d\n%s", first.status, first.body)
+	}
+	next := regexp.MustCompile(`<a href="([^"]+)" rel="next" id="next-page">`).FindStringSubmatch(first.body)
+	second := b.get(strings.ReplaceAll(next[1], "&amp;", "&"))
+	if second.status != http.StatusOK || !strings.Contains(second.body, "51–58 of 58") || strings.Contains(second.body, `id="next-page"`) || !strings.Contains(second.body, ">s1056<") {
+		t.Errorf("second page: %d\n%s", second.status, second.body)
+	}
+	found := b.get("/ui/projects/" + n.Creds.ProjectID + "/?path=/many&name=s1003")
+	if found.status != http.StatusOK || !strings.Contains(found.body, "1–2 of 2") || !strings.Contains(found.body, "many/sub/s1003") {
+		t.Errorf("name search: %d\n%s", found.status, found.body)
+	}
+	typed := b.get("/ui/projects/" + n.Creds.ProjectID + "/?path=/many/sub&type=opaque")
+	if typed.status != http.StatusOK || strings.Contains(typed.body, "s1003") {
+		t.Errorf("type filter: %d\n%s", typed.status, typed.body)
+	}
+}
+
+// TestUpload writes a version from an uploaded file.
+func TestUpload(t *testing.T) {
+	n := nodetest.Start(t)
+	s := secretOfType(t, n, coffer.TypeOpaque)
+	b := newBrowser(t, n)
+	csrf := b.login(n.Creds.SecretKey)
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	_ = mw.WriteField("csrf", csrf)
+	fw, _ := mw.CreateFormFile("file", "cert.pem")
+	_, _ = fw.Write([]byte("uploaded\x00bytes"))
+	_ = mw.Close()
+	req, _ := http.NewRequest(http.MethodPost, n.URL+"/ui/secrets/"+s.ID+"/versions", &body)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	if p := b.do(req); p.status != http.StatusSeeOther {
+		t.Fatalf("upload: %d\n%s", p.status, p.body)
+	}
+	_, _, data, err := n.Engine.AccessVersion(admin(t, n), s.ID, coffer.RevisionN(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(data) != "uploaded\x00bytes" {
+		t.Errorf("uploaded version holds %q", []byte(data))
 	}
 }
