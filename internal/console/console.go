@@ -42,6 +42,8 @@ type Service interface {
 	SecretVersions(ctx context.Context, secretID string, f coffer.VersionFilter) (*coffer.SecretView, error)
 	// Rights returns what the caller may do on a project at a path.
 	Rights(ctx context.Context, projectID, path string) (coffer.Rights, error)
+	EnableAutoRotation(ctx context.Context, secretID string, days int, triggerID string) (*coffer.Secret, error)
+	DisableAutoRotation(ctx context.Context, secretID string) (*coffer.Secret, error)
 	ExecuteRotation(ctx context.Context, secretID string) (*coffer.RotationTicket, error)
 	RetryRotation(ctx context.Context, secretID string) (*coffer.RotationTicket, error)
 	ListKeyVaults(ctx context.Context) ([]*coffer.KeyVault, error)

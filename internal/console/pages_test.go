@@ -114,6 +114,42 @@ func TestRotationAndKeyVaultPages(t *testing.T) {
 	if p := b.post("/ui/secrets/"+s.ID+"/retry-rotation", url.Values{"csrf": {csrf}}); p.status != http.StatusConflict || !strings.Contains(p.body, "only a failed rotation can be retried") {
 		t.Errorf("retry without a failed job: %d\n%s", p.status, p.body)
 	}
+	// Rotate now, without a trigger: a job opens, in the history.
+	if p := b.post("/ui/secrets/"+s.ID+"/rotate", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("rotate now: %d\n%s", p.status, p.body)
+	}
+	if p := b.get("/ui/secrets/" + s.ID + "/rotation"); p.status != http.StatusOK || strings.Contains(p.body, "No rotation yet.") {
+		t.Errorf("rotation history after rotate now: %d\n%s", p.status, p.body)
+	}
+	if p := b.get("/ui/secrets/" + s.ID + "/"); !strings.Contains(p.body, "last job") {
+		t.Errorf("the secret page does not show the job:\n%s", p.body)
+	}
+	// Automatic rotation with a trigger, then off.
+	auto := kvSecret(t, n, "/app", "auto", `{"a":"1"}`)
+	tr, err := n.Engine.CreateTrigger(admin(t, n), coffer.TriggerCreate{ProjectID: n.Creds.ProjectID, Name: "rotator", URL: "http://127.0.0.1:9/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := b.post("/ui/secrets/"+auto.ID+"/auto-rotation", url.Values{"csrf": {csrf}, "days": {"30"}, "trigger": {tr.ID}}); p.status != http.StatusSeeOther {
+		t.Fatalf("enable automatic rotation: %d\n%s", p.status, p.body)
+	}
+	if p := b.get("/ui/secrets/" + auto.ID + "/"); !strings.Contains(p.body, "automatic, every 720h0m0s") || !strings.Contains(p.body, `id="disable-auto-rotation"`) {
+		t.Errorf("secret page with automatic rotation:\n%s", p.body)
+	}
+	if p := b.post("/ui/secrets/"+auto.ID+"/auto-rotation", url.Values{"csrf": {csrf}, "days": {"9999"}}); p.status != http.StatusBadRequest {
+		t.Errorf("a period of 9999 days: %d\n%s", p.status, p.body)
+	}
+	if p := b.post("/ui/secrets/"+auto.ID+"/auto-rotation/disable", url.Values{"csrf": {csrf}}); p.status != http.StatusSeeOther {
+		t.Fatalf("disable automatic rotation: %d\n%s", p.status, p.body)
+	}
+	got, err := n.Engine.GetSecret(admin(t, n), auto.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Rotation == nil || got.Rotation.Enabled || got.Rotation.TriggerID != tr.ID {
+		t.Errorf("after disable: %+v", got.Rotation)
+	}
+
 	if p := b.get("/ui/keyvaults"); p.status != http.StatusOK || !strings.Contains(p.body, "No key vault.") {
 		t.Errorf("key vaults: %d\n%s", p.status, p.body)
 	}

@@ -39,6 +39,8 @@ func (h *Handler) registerSecrets(mux *http.ServeMux) {
 	mux.Handle("GET /secrets/{id}/diff", h.page(h.diff))
 	mux.Handle("GET /secrets/{id}/rotation", h.page(h.rotationHistory))
 	mux.Handle("POST /secrets/{id}/rotate", h.action(h.rotate(h.svc.ExecuteRotation)))
+	mux.Handle("POST /secrets/{id}/auto-rotation", h.action(h.enableAutoRotation))
+	mux.Handle("POST /secrets/{id}/auto-rotation/disable", h.action(h.disableAutoRotation))
 	mux.Handle("POST /secrets/{id}/retry-rotation", h.action(h.rotate(h.svc.RetryRotation)))
 }
 
@@ -475,5 +477,33 @@ func (h *Handler) rotationHistory(w http.ResponseWriter, r *http.Request) error 
 		Records  []*coffer.AuditRecord
 		Total    int
 	}{id, recs, total}})
+	return nil
+}
+
+// enableAutoRotation turns automatic rotation on, every days days, firing
+// a trigger ("" keeps the linked one).
+func (h *Handler) enableAutoRotation(w http.ResponseWriter, r *http.Request) error {
+	days := 0
+	if s := strings.TrimSpace(r.PostFormValue("days")); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return coffer.Invalid("days", coffer.ReasonFormat, "The period must be a number of days.")
+		}
+		days = n
+	}
+	s, err := h.svc.EnableAutoRotation(r.Context(), r.PathValue("id"), days, strings.TrimSpace(r.PostFormValue("trigger")))
+	if err != nil {
+		return err
+	}
+	redirect(w, "/secrets/"+url.PathEscape(s.ID)+"/")
+	return nil
+}
+
+func (h *Handler) disableAutoRotation(w http.ResponseWriter, r *http.Request) error {
+	s, err := h.svc.DisableAutoRotation(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	redirect(w, "/secrets/"+url.PathEscape(s.ID)+"/")
 	return nil
 }
