@@ -121,7 +121,7 @@ func TestRotationAndKeyVaultPages(t *testing.T) {
 	if p := b.get("/ui/secrets/" + s.ID + "/rotation"); p.status != http.StatusOK || strings.Contains(p.body, "No rotation yet.") {
 		t.Errorf("rotation history after rotate now: %d\n%s", p.status, p.body)
 	}
-	if p := b.get("/ui/secrets/" + s.ID + "/"); !strings.Contains(p.body, "last job") {
+	if p := b.get("/ui/secrets/" + s.ID + "/"); !strings.Contains(p.body, "last job") || strings.Contains(p.body, `id="rotate"`) {
 		t.Errorf("the secret page does not show the job:\n%s", p.body)
 	}
 	// Automatic rotation with a trigger, then off.
@@ -133,7 +133,7 @@ func TestRotationAndKeyVaultPages(t *testing.T) {
 	if p := b.post("/ui/secrets/"+auto.ID+"/auto-rotation", url.Values{"csrf": {csrf}, "days": {"30"}, "trigger": {tr.ID}}); p.status != http.StatusSeeOther {
 		t.Fatalf("enable automatic rotation: %d\n%s", p.status, p.body)
 	}
-	if p := b.get("/ui/secrets/" + auto.ID + "/"); !strings.Contains(p.body, "automatic, every 720h0m0s") || !strings.Contains(p.body, `id="disable-auto-rotation"`) {
+	if p := b.get("/ui/secrets/" + auto.ID + "/"); !strings.Contains(p.body, "automatic, every 720h0m0s") || !strings.Contains(p.body, `id="disable-auto-rotation"`) || !strings.Contains(p.body, `id="rotate"`) {
 		t.Errorf("secret page with automatic rotation:\n%s", p.body)
 	}
 	if p := b.post("/ui/secrets/"+auto.ID+"/auto-rotation", url.Values{"csrf": {csrf}, "days": {"9999"}}); p.status != http.StatusBadRequest {
