@@ -41,7 +41,8 @@ var layers = map[string][]string{
 	"internal/imco":                {"", "internal/auth"},
 	"internal/target":              {"", "internal/apigw", "internal/engine", "github.com/hashicorp/vault/api", "github.com/scaleway/scaleway-sdk-go"},
 	"internal/adminapi":            {"", "internal/auth"},
-	"internal/server":              {"", "internal/adminapi", "internal/imco", "internal/ncloud", "internal/okms", "internal/scaleway", "internal/vaultkv"},
+	"internal/console":             {"", "internal/auth"},
+	"internal/server":              {"", "internal/adminapi", "internal/console", "internal/imco", "internal/ncloud", "internal/okms", "internal/scaleway", "internal/vaultkv"},
 	"internal/scheduler":           {},
 	"internal/webhook":             {},
 	// A user's program: the standard library only.

@@ -144,7 +144,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if *tlsListen != "" {
 		log.Info("coffer is serving TLS with client certificates", "addr", n.Server.TLSAddr(), "ca", *dataDir+"/"+node.CAFile)
 	}
-	log.Info("coffer is serving", "addr", n.Server.Addr(), "data_dir", *dataDir, "store", backend, "regions", regionList)
+	log.Info("coffer is serving", "addr", n.Server.Addr(), "console", "http://"+n.Server.Addr()+"/ui/", "data_dir", *dataDir, "store", backend, "regions", regionList)
 	<-ctx.Done()
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)

@@ -82,6 +82,43 @@ var (
 	}}
 )
 
+// SessionAuthenticator exchanges a web console session's token for its
+// caller (coffer.SessionService).
+type SessionAuthenticator interface {
+	AuthenticateSession(ctx context.Context, token string) (*coffer.Caller, error)
+}
+
+// Session is the scheme of the web console: the token of a server-side
+// session in the cookie named cookie, which svc exchanges for the caller
+// who opened the session.
+func Session(cookie string, svc SessionAuthenticator) Scheme {
+	return Scheme{name: "session cookie", check: func(ctx context.Context, _ coffer.AuthService, r *http.Request) (*coffer.Caller, bool, error) {
+		ck, err := r.Cookie(cookie)
+		if err != nil || ck.Value == "" {
+			return nil, false, nil
+		}
+		c, err := svc.AuthenticateSession(ctx, ck.Value)
+		return c, true, err
+	}}
+}
+
+// FormField is the scheme of an API secret key in a field of a POSTed form
+// (the web console's login form). The form is parsed within the request's
+// body bound.
+func FormField(name string) Scheme {
+	return Scheme{name: "form field " + name, check: func(ctx context.Context, svc coffer.AuthService, r *http.Request) (*coffer.Caller, bool, error) {
+		if r.Method != http.MethodPost {
+			return nil, false, nil
+		}
+		key := strings.TrimSpace(r.PostFormValue(name))
+		if key == "" {
+			return nil, false, nil
+		}
+		c, err := svc.AuthenticateSecretKey(ctx, key)
+		return c, true, err
+	}}
+}
+
 // Verifier checks a signed request, such as NAVER's signature v2, and
 // returns its caller. It returns ErrNoCredential when r carries no
 // signature of its kind, and EUNAUTHENTICATED when the signature, its key

@@ -239,3 +239,69 @@ func (e *Engine) ListVersionsAccessed(ctx context.Context, secretID string, f co
 	}
 	return vs, total, nil
 }
+
+// SecretVersions returns a secret, one page of its versions with the
+// access times of ListVersionsAccessed, and the caller's rights on the
+// secret, read in one transaction: what a page about the secret shows.
+// Returns EINVALID, ENOTFOUND.
+func (e *Engine) SecretVersions(ctx context.Context, secretID string, f coffer.VersionFilter) (*coffer.SecretView, error) {
+	noted := e.accessed.secret(secretID)
+	var rights coffer.Rights
+	s, vs, total, err := e.listVersions(ctx, secretID, f, func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret) (err error) {
+		rights, err = e.rights(ctx, tx, c, s.ProjectID, s.Path)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		if at, ok := noted[v.Revision]; ok && (v.AccessedAt == nil || at.After(*v.AccessedAt)) {
+			v.AccessedAt = &at
+		}
+	}
+	return &coffer.SecretView{Secret: s, Versions: vs, Total: total, Rights: rights}, nil
+}
+
+// Rights returns what the caller may do on a project at a folder path:
+// nothing at all for a project or a path that no rule of the caller
+// covers. Returns EINVALID.
+func (e *Engine) Rights(ctx context.Context, projectID, path string) (coffer.Rights, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return coffer.Rights{}, err
+	}
+	if err := validateID("project_id", projectID); err != nil {
+		return coffer.Rights{}, err
+	}
+	p, err := NormalizePath("path", path)
+	if err != nil {
+		return coffer.Rights{}, err
+	}
+	var r coffer.Rights
+	err = e.view(ctx, func(tx storage.Tx) (err error) {
+		r, err = e.rights(ctx, tx, c, projectID, p)
+		return err
+	})
+	return r, err
+}
+
+// rights decides each action on a project and path for the caller.
+func (e *Engine) rights(ctx context.Context, tx storage.Tx, c *coffer.Caller, projectID, path string) (coffer.Rights, error) {
+	var r coffer.Rights
+	for _, a := range []struct {
+		action string
+		to     *bool
+	}{{actionRead, &r.Read}, {actionAccess, &r.Access}, {actionWrite, &r.Write}, {actionDelete, &r.Delete}} {
+		err := e.authorize(ctx, tx, c, a.action, projectID, path)
+		switch coffer.ErrorCode(err) {
+		case "":
+			*a.to = true
+		case coffer.EFORBIDDEN, coffer.ENOTFOUND:
+			// No rule grants it, or none covers the path (a principal
+			// limited to a sub-folder, looking at a folder above it).
+		default:
+			return coffer.Rights{}, err
+		}
+	}
+	return r, nil
+}

@@ -307,20 +307,28 @@ func (e *Engine) GetVersion(ctx context.Context, secretID string, rev coffer.Rev
 
 // ListVersions returns one page of a secret's versions and the total.
 func (e *Engine) ListVersions(ctx context.Context, secretID string, f coffer.VersionFilter) ([]*coffer.Version, int, error) {
+	_, vs, total, err := e.listVersions(ctx, secretID, f, nil)
+	return vs, total, err
+}
+
+// listVersions returns a secret and one page of its versions, read in one
+// transaction, in which also runs more, when not nil.
+func (e *Engine) listVersions(ctx context.Context, secretID string, f coffer.VersionFilter,
+	more func(tx storage.Tx, c *coffer.Caller, s *coffer.Secret) error) (*coffer.Secret, []*coffer.Version, int, error) {
 	c, err := caller(ctx)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	if f.Offset, f.Limit, err = e.page(f.Offset, f.Limit); err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	var (
+		s     *coffer.Secret
 		vs    []*storage.Version
 		total int
 	)
 	err = e.view(ctx, func(tx storage.Tx) error {
-		s, err := e.loadSecret(ctx, tx, c, actionRead, secretID)
-		if err != nil {
+		if s, err = e.loadSecret(ctx, tx, c, actionRead, secretID); err != nil {
 			return err
 		}
 		if vs, total, err = tx.ListVersions(ctx, secretID, f); err != nil {
@@ -329,16 +337,19 @@ func (e *Engine) ListVersions(ctx context.Context, secretID string, f coffer.Ver
 		for _, v := range vs {
 			v.Latest = v.Revision == s.LatestRevision
 		}
+		if more != nil {
+			return more(tx, c, s)
+		}
 		return nil
 	})
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, 0, err
 	}
 	out := make([]*coffer.Version, len(vs))
 	for i, v := range vs {
 		out[i] = &v.Version
 	}
-	return out, total, nil
+	return s, out, total, nil
 }
 
 // UpdateVersion changes a version's description or ephemeral properties.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/coffer-dev/coffer/internal/adminapi"
+	"github.com/coffer-dev/coffer/internal/console"
 	"github.com/coffer-dev/coffer/internal/imco"
 	"github.com/coffer-dev/coffer/internal/ncloud"
 	"github.com/coffer-dev/coffer/internal/okms"
@@ -18,6 +19,7 @@ type Service interface {
 	ncloud.Service
 	imco.Service
 	adminapi.Service
+	console.Service
 }
 
 // routes is the routes table: every API coffer serves, at its prefix (see
@@ -39,6 +41,7 @@ func routes(cfg Config) []Mount {
 	naver := ncloud.New(ncloud.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
 	imcoAPI := imco.New(imco.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
 	admin := adminapi.New(cfg.Service, cfg.Logger).WithSystem(cfg.System)
+	ui := console.New(console.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
 
 	return []Mount{
 		{Name: "scaleway", Prefix: "/secret-manager", Handler: scw, Errors: scw},
@@ -58,5 +61,7 @@ func routes(cfg Config) []Mount {
 		{Name: "imco", Prefix: "/v3", Handler: imcoAPI, Errors: imcoAPI},
 		{Name: "imco", Prefix: "/secret", Handler: imcoAPI.Agent(), Errors: imcoAPI},
 		{Name: "admin", Prefix: adminapi.Prefix, Handler: admin, Errors: admin},
+		// The web console; GET / sends browsers to it (server.go).
+		{Name: "console", Prefix: console.Prefix, Handler: ui, Errors: ui},
 	}
 }

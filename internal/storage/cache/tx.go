@@ -19,6 +19,7 @@ var (
 	_ storage.OrganizationTx = (*tx)(nil)
 	_ storage.PendingAuditTx = (*tx)(nil)
 	_ storage.RotationTx     = (*tx)(nil)
+	_ storage.SessionTx      = (*tx)(nil)
 	_ storage.NotifyTx       = notifyTx{}
 )
 
@@ -307,6 +308,46 @@ func (t *tx) RevokeCertificate(ctx context.Context, serial string, at time.Time)
 		return err
 	}
 	return x.RevokeCertificate(ctx, serial, at)
+}
+
+func (t *tx) CreateSession(ctx context.Context, s *storage.Session) error {
+	x, err := optionalTx[storage.SessionTx](t)
+	if err != nil {
+		return err
+	}
+	return x.CreateSession(ctx, s)
+}
+
+func (t *tx) GetSession(ctx context.Context, tokenHash []byte) (*storage.Session, error) {
+	x, err := optionalTx[storage.SessionTx](t)
+	if err != nil {
+		return nil, err
+	}
+	return x.GetSession(ctx, tokenHash)
+}
+
+func (t *tx) TouchSession(ctx context.Context, tokenHash []byte, at time.Time) error {
+	x, err := optionalTx[storage.SessionTx](t)
+	if err != nil {
+		return err
+	}
+	return x.TouchSession(ctx, tokenHash, at)
+}
+
+func (t *tx) DeleteSession(ctx context.Context, tokenHash []byte) error {
+	x, err := optionalTx[storage.SessionTx](t)
+	if err != nil {
+		return err
+	}
+	return x.DeleteSession(ctx, tokenHash)
+}
+
+func (t *tx) DeleteExpiredSessions(ctx context.Context, idleBefore, now time.Time, limit int) (int, error) {
+	x, err := optionalTx[storage.SessionTx](t)
+	if err != nil {
+		return 0, err
+	}
+	return x.DeleteExpiredSessions(ctx, idleBefore, now, limit)
 }
 
 func (t *tx) ListPrincipals(ctx context.Context, organizationID string) ([]*coffer.Principal, error) {

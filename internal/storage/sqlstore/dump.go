@@ -39,9 +39,11 @@ var DumpTables = []string{
 }
 
 // NotDumped are the tables a dump leaves out: the schema's own version
-// (the loading store's migrations write it), and the jobs lease, which
-// belongs to the nodes running now, not to the data.
-var NotDumped = []string{"schema_migrations", "leases"}
+// (the loading store's migrations write it), the jobs lease, which
+// belongs to the nodes running now, not to the data, and the console's
+// sessions: a restored node starts with none, so a backup holds no live
+// login.
+var NotDumped = []string{"schema_migrations", "leases", "sessions"}
 
 // Column is a column of a table as the catalog describes it.
 type Column struct {
