@@ -70,6 +70,9 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Triggers", testTriggers},
 		{"DueRotations", testDueRotations},
 		{"KeyVaults", testKeyVaults},
+		{"KeyRotations", testKeyRotations},
+		{"ScanVersionData", testScanVersionData},
+		{"RootWrapped", testRootWrapped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
