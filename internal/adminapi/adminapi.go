@@ -76,6 +76,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	h.registerIAM(mux)
 	h.registerTriggers(mux)
 	h.registerKeyVaults(mux)
+	h.registerKeys(mux)
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
 	}))

@@ -39,6 +39,11 @@ type Keyring interface {
 	SealCredential(plaintext, ad []byte) ([]byte, error)
 	// OpenCredential opens what SealCredential sealed with the same ad.
 	OpenCredential(ciphertext, ad []byte) ([]byte, error)
+	// RotateKey adds a version to a protection key in tx.
+	RotateKey(ctx context.Context, tx storage.Tx, keyID string) (*storage.KeyVersion, error)
+	// Rewrap re-wraps the data key of a ciphertext under the latest
+	// version of the key that sealed it.
+	Rewrap(ctx context.Context, tx storage.Tx, ciphertext, ad []byte) ([]byte, error)
 }
 
 // Limits are the configurable bounds the engine enforces.
@@ -75,6 +80,9 @@ type Config struct {
 	// JobTimeout is how long a rotation job may stay open before the
 	// scheduler fails it; DefaultJobTimeout when 0.
 	JobTimeout time.Duration
+	// RewrapBatch is how many versions one transaction of the key-rewrap
+	// job examines; DefaultRewrapBatch when 0.
+	RewrapBatch int
 }
 
 // Engine implements the coffer services over a store and a keyring.
@@ -88,6 +96,8 @@ type Engine struct {
 
 	webhooks   Webhooks
 	jobTimeout time.Duration
+	// rewrapBatchSize is Config.RewrapBatch (keyrotation.go).
+	rewrapBatchSize int
 	// bg tracks the trigger deliveries under way; bgStop ends bgCtx,
 	// under which they run (Close).
 	bg     sync.WaitGroup
@@ -130,6 +140,11 @@ func New(cfg Config) *Engine {
 
 		webhooks:   cfg.Webhooks,
 		jobTimeout: cfg.JobTimeout,
+
+		rewrapBatchSize: cfg.RewrapBatch,
+	}
+	if e.rewrapBatchSize <= 0 {
+		e.rewrapBatchSize = DefaultRewrapBatch
 	}
 	if e.jobTimeout <= 0 {
 		e.jobTimeout = DefaultJobTimeout

@@ -314,22 +314,8 @@ func (kr *Keyring) Rotate(ctx context.Context, store storage.Store, keyID string
 		created *storage.KeyVersion
 		kek     *envelope.Key
 	)
-	err := store.Update(ctx, func(tx storage.Tx) error {
-		key, err := tx.GetKey(ctx, keyID)
-		if err != nil {
-			return fmt.Errorf("keyring: key %s: %w", keyID, err)
-		}
-		next := uint32(1)
-		latest, err := tx.LatestKeyVersion(ctx, keyID)
-		switch {
-		case err == nil && latest.Version == math.MaxUint32:
-			return fmt.Errorf("keyring: key %s has no version left", keyID)
-		case err == nil:
-			next = latest.Version + 1
-		case !errors.Is(err, storage.ErrNotFound):
-			return fmt.Errorf("keyring: latest version of key %s: %w", keyID, err)
-		}
-		created, kek, err = kr.newVersion(ctx, tx, key, next)
+	err := store.Update(ctx, func(tx storage.Tx) (err error) {
+		created, kek, err = kr.rotate(ctx, tx, keyID)
 		return err
 	})
 	if err != nil {
@@ -338,6 +324,38 @@ func (kr *Keyring) Rotate(ctx context.Context, store storage.Store, keyID string
 	// Committed: the version is now a fact on every node.
 	kr.remember(versionRef{created.KeyID, created.Version}, kek)
 	return created, nil
+}
+
+// RotateKey adds a version to protection key keyID in tx, the caller's
+// transaction. Unlike Rotate it caches nothing, since tx may roll back: the
+// version is unwrapped from the store at its first use. Returns ErrClosed,
+// storage.ErrNotFound, and the errors of tx, among them
+// storage.ErrConflict when a concurrent rotation won (retry).
+func (kr *Keyring) RotateKey(ctx context.Context, tx storage.Tx, keyID string) (*storage.KeyVersion, error) {
+	if kr.closed.Load() {
+		return nil, ErrClosed
+	}
+	v, _, err := kr.rotate(ctx, tx, keyID)
+	return v, err
+}
+
+// rotate creates the next version of key keyID in tx.
+func (kr *Keyring) rotate(ctx context.Context, tx storage.Tx, keyID string) (*storage.KeyVersion, *envelope.Key, error) {
+	key, err := tx.GetKey(ctx, keyID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("keyring: key %s: %w", keyID, err)
+	}
+	next := uint32(1)
+	latest, err := tx.LatestKeyVersion(ctx, keyID)
+	switch {
+	case err == nil && latest.Version == math.MaxUint32:
+		return nil, nil, fmt.Errorf("keyring: key %s has no version left", keyID)
+	case err == nil:
+		next = latest.Version + 1
+	case !errors.Is(err, storage.ErrNotFound):
+		return nil, nil, fmt.Errorf("keyring: latest version of key %s: %w", keyID, err)
+	}
+	return kr.newVersion(ctx, tx, key, next)
 }
 
 // Rewrap returns ct with its data key re-wrapped under the latest version of

@@ -113,6 +113,9 @@ type Config struct {
 	// JobTimeout is how long a rotation job may stay open;
 	// engine.DefaultJobTimeout when 0.
 	JobTimeout time.Duration
+	// RewrapBatch is how many versions one transaction of the key-rewrap
+	// job examines; engine.DefaultRewrapBatch when 0.
+	RewrapBatch int
 	// Now is the clock of the engine: what is due, timestamps. Leases run
 	// on the system clock (and the database's) whatever it is.
 	Now    func() time.Time
@@ -254,6 +257,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.Engine = engine.New(engine.Config{
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
 		Audit: n.auditWrite(), Webhooks: webhook.New(cfg.Webhook), JobTimeout: cfg.JobTimeout,
+		RewrapBatch: cfg.RewrapBatch,
 	})
 	// Key vaults deploy to their targets through these clients (sync job).
 	n.Engine.SetTargets(&target.Clients{})

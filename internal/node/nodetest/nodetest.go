@@ -77,6 +77,10 @@ func WithWebhooks(timeout time.Duration, attempts int, backoff time.Duration) Op
 // WithJobTimeout sets how long a rotation job may stay open.
 func WithJobTimeout(d time.Duration) Option { return func(c *node.Config) { c.JobTimeout = d } }
 
+// WithRewrapBatch sets how many versions one transaction of the
+// key-rewrap job examines.
+func WithRewrapBatch(n int) Option { return func(c *node.Config) { c.RewrapBatch = n } }
+
 // WithoutReadCache turns the node's read cache off.
 func WithoutReadCache() Option { return func(c *node.Config) { c.NoReadCache = true } }
 

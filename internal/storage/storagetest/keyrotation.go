@@ -189,10 +189,10 @@ func testRootWrapped(t *testing.T, s storage.Store) {
 		byName[w.Kind+"/"+w.ID+"/"+string(rune('0'+w.Version))] = w
 	}
 	want := map[string]*storage.RootWrapped{
-		"key_version/" + key.ID + "/1": {Kind: storage.RootWrappedKeyVersion, ID: key.ID, ProjectID: w.project.ID, Version: 1, Sealed: []byte{1}},
-		"key_version/" + key.ID + "/2": {Kind: storage.RootWrappedKeyVersion, ID: key.ID, ProjectID: w.project.ID, Version: 2, Sealed: []byte{2}},
+		"key_version/" + key.ID + "/1":       {Kind: storage.RootWrappedKeyVersion, ID: key.ID, ProjectID: w.project.ID, Version: 1, Sealed: []byte{1}},
+		"key_version/" + key.ID + "/2":       {Kind: storage.RootWrappedKeyVersion, ID: key.ID, ProjectID: w.project.ID, Version: 2, Sealed: []byte{2}},
 		"api_key/" + apiKey.AccessKey + "/0": {Kind: storage.RootWrappedAPIKey, ID: apiKey.AccessKey, Sealed: []byte("api")},
-		"trigger/" + tr.ID + "/0":           {Kind: storage.RootWrappedTrigger, ID: tr.ID, Sealed: []byte("trigger")},
+		"trigger/" + tr.ID + "/0":            {Kind: storage.RootWrappedTrigger, ID: tr.ID, Sealed: []byte("trigger")},
 	}
 	if diff := cmp.Diff(want, byName); diff != "" {
 		t.Errorf("ListRootWrapped (-want +got):\n%s", diff)
