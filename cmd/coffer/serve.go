@@ -38,6 +38,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		hookTimeout = fs.Duration("webhook-timeout", 10*time.Second, "how long one attempt to call a rotation trigger may take")
 		hookTries   = fs.Int("webhook-attempts", 4, "how many times a rotation trigger is tried, with exponential backoff from 1s, before its job fails")
 		jobTimeout  = fs.Duration("rotation-job-timeout", time.Hour, "how long a rotation job may stay open before it fails")
+		rewrapBatch = fs.Int("key-rewrap-batch", engine.DefaultRewrapBatch, "how many versions one transaction of the key-rewrap job examines, after a protection key rotation")
 		readCache   = fs.Bool("read-cache", true, "answer reads of unchanged secrets from memory (sealed records only); with PostgreSQL, --read-cache=false makes every read strongly consistent across nodes")
 		maxStale    = fs.Duration("read-cache-max-stale", time.Second, "with PostgreSQL and the read cache, how long after another node's write this node may still serve the old record")
 		tlsListen   = fs.String("tls-listen", "", "address of a TLS listener that accepts client certificates issued by coffer (coffer cert issue)")
@@ -86,6 +87,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintln(stderr, "coffer: --read-cache-max-stale must be positive (--read-cache=false turns the cache off)")
 		return 2
 	}
+	if *rewrapBatch <= 0 {
+		fmt.Fprintln(stderr, "coffer: --key-rewrap-batch must be positive")
+		return 2
+	}
 	if *leaseRenew >= *leaseTTL {
 		fmt.Fprintln(stderr, "coffer: --lease-renew must be below --lease-ttl")
 		return 2
@@ -116,6 +121,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		JobInterval: *jobInterval,
 		Webhook:     webhook.Config{AllowLinkLocal: *hookLocal, Timeout: *hookTimeout, Attempts: *hookTries},
 		JobTimeout:  *jobTimeout,
+		RewrapBatch: *rewrapBatch,
 		LeaseTTL:    *leaseTTL,
 		LeaseRenew:  *leaseRenew,
 		Logger:      log,
