@@ -13,6 +13,7 @@ import (
 
 	"github.com/coffer-dev/coffer/internal/engine"
 	"github.com/coffer-dev/coffer/internal/node"
+	"github.com/coffer-dev/coffer/internal/seal"
 	"github.com/coffer-dev/coffer/internal/webhook"
 )
 
@@ -46,6 +47,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		tlsKey      = fs.String("tls-key", "", "PEM private key of --tls-cert")
 		durability  = fs.String("audit-durability", "window", "when a read's audit record is durable: window (on disk within --audit-flush-window, with the operating system before the answer) or strict (on disk before the answer); a change's record always commits with the change")
 		flushWindow = fs.Duration("audit-flush-window", 10*time.Millisecond, "with --audit-durability=window, how long a read's record may wait for the disk")
+		sealKind    = fs.String("seal", "", "where the root key comes from: file (root.key in the data directory), env (COFFER_ROOT_KEY) or passphrase (Argon2id of the passphrase in --passphrase-file or COFFER_PASSPHRASE); default: env when COFFER_ROOT_KEY is set, else file")
+		passFile    = fs.String("passphrase-file", "", "with --seal passphrase, the file holding the passphrase (mode 0600; default: COFFER_PASSPHRASE)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -95,6 +98,31 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintln(stderr, "coffer: --lease-renew must be below --lease-ttl")
 		return 2
 	}
+	rootKey := getenv("COFFER_ROOT_KEY")
+	var passphrase []byte
+	switch *sealKind {
+	case "":
+	case "file":
+		rootKey = ""
+	case "env":
+		if rootKey == "" {
+			fmt.Fprintln(stderr, "coffer: --seal env needs COFFER_ROOT_KEY")
+			return 2
+		}
+	case "passphrase":
+		if passphrase, err = readPassphrase(*passFile, getenv); err != nil {
+			fmt.Fprintf(stderr, "coffer: %v\n", err)
+			return 2
+		}
+		defer clear(passphrase)
+	default:
+		fmt.Fprintln(stderr, "coffer: --seal must be file, env or passphrase")
+		return 2
+	}
+	if *passFile != "" && *sealKind != "passphrase" {
+		fmt.Fprintln(stderr, "coffer: --passphrase-file goes with --seal passphrase")
+		return 2
+	}
 	var regionList []string
 	for _, r := range strings.Split(*regions, ",") {
 		if r = strings.TrimSpace(r); r != "" {
@@ -110,7 +138,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		NoMigrate:         *noMigrate,
 		NoReadCache:       !*readCache,
 		ReadCacheMaxStale: *maxStale,
-		RootKey:           getenv("COFFER_ROOT_KEY"),
+		RootKey:           rootKey,
+		Passphrase:        passphrase,
 		Listen:            *listen,
 		Regions:           regionList,
 		APIURL:            "http://" + *listen,
@@ -160,4 +189,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	return 0
+}
+
+// readPassphrase returns the passphrase of --seal passphrase: the content of
+// file if set, else COFFER_PASSPHRASE. Never a flag's value: a command line
+// is visible to every user of the host.
+func readPassphrase(file string, getenv func(string) string) ([]byte, error) {
+	if file != "" {
+		return seal.ReadPassphraseFile(file)
+	}
+	if v := getenv("COFFER_PASSPHRASE"); v != "" {
+		return []byte(v), nil
+	}
+	return nil, errors.New("--seal passphrase needs --passphrase-file or COFFER_PASSPHRASE")
 }

@@ -60,6 +60,12 @@ type Config struct {
 	// RootKey is the base64 root key (COFFER_ROOT_KEY); when empty the key
 	// file in DataDir is used, and created on first start.
 	RootKey string
+	// Passphrase, when not nil, seals the store by a passphrase instead
+	// (coffer serve --seal passphrase): the root key is derived from it
+	// with Argon2id and parameters kept in the store (seal.KDFMeta), and
+	// RootKey and the key file are not used. Open does not keep it; the
+	// caller wipes it once Open returns.
+	Passphrase []byte
 	// Listen is the address the server listens on.
 	Listen string
 	// Regions are the Scaleway regions served.
@@ -179,7 +185,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	keyPath := filepath.Join(cfg.DataDir, RootKeyFile)
-	noKey := cfg.RootKey == "" && !exists(keyPath)
+	noKey := cfg.RootKey == "" && cfg.Passphrase == nil && !exists(keyPath)
 	if noKey && cfg.Store == "" && exists(filepath.Join(cfg.DataDir, DatabaseFile)) {
 		return nil, ErrNoRootKey
 	}
@@ -209,7 +215,21 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		}
 	}
 	var info seal.Info
-	if n.root, info, err = seal.Load(seal.Config{KeyFile: keyPath, EnvKey: cfg.RootKey}); err != nil {
+	if cfg.Passphrase != nil {
+		// The parameters of the passphrase are in the store.
+		if n.store == nil {
+			if n.store, err = openStore(ctx, cfg); err != nil {
+				return nil, fmt.Errorf("open store: %w", err)
+			}
+		}
+		kdf, err := ensureKDF(ctx, n.store)
+		if err != nil {
+			return nil, err
+		}
+		if n.root, info, err = seal.Load(seal.Config{Passphrase: cfg.Passphrase, KDF: kdf}); err != nil {
+			return nil, err
+		}
+	} else if n.root, info, err = seal.Load(seal.Config{KeyFile: keyPath, EnvKey: cfg.RootKey}); err != nil {
 		return nil, err
 	}
 	if info.Created {
@@ -228,7 +248,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		n.store = n.cache
 	}
 	if n.keyring, err = keyring.Open(ctx, n.store, n.root, cfg.Now); err != nil {
-		return nil, err
+		return nil, wrongSeal(ctx, n.raw, cfg, err)
 	}
 	if !cfg.NoAudit {
 		clock := cfg.Now
