@@ -7,6 +7,9 @@ import (
 	"net/url"
 	"text/tabwriter"
 	"time"
+
+	"github.com/coffer-dev/coffer/internal/node"
+	"github.com/coffer-dev/coffer/internal/seal"
 )
 
 const operatorUsage = `Usage: coffer operator COMMAND [flags]
@@ -180,4 +183,103 @@ func cmdOperatorStatus(ctx context.Context, e *env, args []string) error {
 			r.Rewrapped, r.StartedAt.Format(time.RFC3339), done)
 	}
 	return tw.Flush()
+}
+
+func cmdOperatorRotateRoot(ctx context.Context, e *env, args []string) error {
+	f := e.flags("operator rotate-root", "[--data-dir DIR] [--store URL] [--seal file|env|passphrase] [--new-key-file FILE] [--passphrase-file FILE --new-passphrase-file FILE]", `
+Rotate the root key: generate a new one and re-wrap under it, in one
+transaction, everything the old one wrapped (the protection keys, the
+credentials, the CA's key), with its audit record. Version data is not
+touched. Afterwards the old key is refused.
+
+It runs where the store and the root key are, not through a server. With
+SQLite the node must be stopped (the data directory is locked). With
+PostgreSQL the nodes may run: they keep serving secrets with the protection
+keys they hold, refuse what needs the root key (new protection keys, API
+keys, triggers) and must be restarted with the new key, one after the other.
+
+Where the new key goes depends on where the current one comes from:
+  file        root.key in the data directory: the new key is written to
+              root.key.new, and moved over root.key once the rotation
+              commits (a crash in between is finished by the next start)
+  env         COFFER_ROOT_KEY: the new key is written to --new-key-file
+              (a new file, mode 0600) before anything is sealed under it;
+              put it in COFFER_ROOT_KEY of every node
+  passphrase  --passphrase-file or COFFER_PASSPHRASE: the new passphrase
+              comes from --new-passphrase-file or COFFER_NEW_PASSPHRASE
+              (it may be the same: a new salt makes a new key)`, false)
+	store := f.String("store", e.getenv("COFFER_STORE"), "postgres:// URL of the PostgreSQL database (env COFFER_STORE); empty: SQLite in the data directory")
+	sealKind := f.String("seal", "", "where the current root key comes from: file, env or passphrase (default: env when COFFER_ROOT_KEY is set, else file)")
+	newKeyFile := f.String("new-key-file", "", "with --seal env, the new file the new root key is written to")
+	passFile := f.String("passphrase-file", "", "with --seal passphrase, the file of the current passphrase (default: COFFER_PASSPHRASE)")
+	newPassFile := f.String("new-passphrase-file", "", "with --seal passphrase, the file of the new passphrase (default: COFFER_NEW_PASSPHRASE)")
+	pos, err := f.parse(e, args, true)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return f.usageErrorf("unexpected argument %q", pos[0])
+	}
+	dataDir := *f.dataDir
+	if dataDir == "" {
+		dataDir = e.getenv("COFFER_DATA_DIR")
+	}
+	if dataDir == "" {
+		dataDir = "coffer-data"
+	}
+	cfg := node.RotateRootConfig{DataDir: dataDir, Store: *store}
+	kind := *sealKind
+	if kind == "" {
+		kind = "file"
+		if e.getenv("COFFER_ROOT_KEY") != "" {
+			kind = "env"
+		}
+	}
+	switch kind {
+	case "file":
+	case "env":
+		if cfg.RootKey = e.getenv("COFFER_ROOT_KEY"); cfg.RootKey == "" {
+			return f.usageErrorf("--seal env needs COFFER_ROOT_KEY")
+		}
+		if *newKeyFile == "" {
+			return f.usageErrorf("the root key comes from COFFER_ROOT_KEY: name the new file to write the new key to with --new-key-file")
+		}
+		cfg.NewKeyFile = *newKeyFile
+	case "passphrase":
+		if cfg.Passphrase, err = readPassphrase(*passFile, e.getenv); err != nil {
+			return f.usageErrorf("%v", err)
+		}
+		defer clear(cfg.Passphrase)
+		if *newPassFile != "" {
+			cfg.NewPassphrase, err = seal.ReadPassphraseFile(*newPassFile)
+		} else if v := e.getenv("COFFER_NEW_PASSPHRASE"); v != "" {
+			cfg.NewPassphrase = []byte(v)
+		} else {
+			return f.usageErrorf("--seal passphrase needs the new passphrase: --new-passphrase-file or COFFER_NEW_PASSPHRASE")
+		}
+		if err != nil {
+			return err
+		}
+		defer clear(cfg.NewPassphrase)
+	default:
+		return f.usageErrorf("--seal must be file, env or passphrase")
+	}
+	if *store != "" && !node.IsPostgres(*store) {
+		return f.usageErrorf("--store must be a postgres:// or postgresql:// URL, or empty for SQLite in the data directory")
+	}
+	out, err := node.RotateRoot(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "rotated the root key: %d protection key versions and %d credentials re-wrapped; the old key is refused from now on\n",
+		out.KeyVersions, out.Credentials)
+	switch kind {
+	case "file":
+		fmt.Fprintf(e.stdout, "the new key is in %s: back it up apart from the data, in place of the old one\n", out.KeyFile)
+	case "env":
+		fmt.Fprintf(e.stdout, "the new key is in %s: set it as COFFER_ROOT_KEY of every node, restart them, back it up and delete the file\n", out.KeyFile)
+	case "passphrase":
+		fmt.Fprintln(e.stdout, "start the nodes with the new passphrase from now on")
+	}
+	return nil
 }

@@ -39,6 +39,10 @@ type Keyring interface {
 	SealCredential(plaintext, ad []byte) ([]byte, error)
 	// OpenCredential opens what SealCredential sealed with the same ad.
 	OpenCredential(ciphertext, ad []byte) ([]byte, error)
+	// CheckRoot fails, in tx, once the store's root key was rotated away
+	// from the keyring's: every transaction that stores what
+	// SealCredential sealed calls it first (internal/keyring, rootkey.go).
+	CheckRoot(ctx context.Context, tx storage.Tx) error
 	// RotateKey adds a version to a protection key in tx.
 	RotateKey(ctx context.Context, tx storage.Tx, keyID string) (*storage.KeyVersion, error)
 	// Rewrap re-wraps the data key of a ciphertext under the latest

@@ -49,6 +49,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/envelope"
 	"github.com/coffer-dev/coffer/internal/seal"
 	"github.com/coffer-dev/coffer/internal/storage"
@@ -81,6 +82,11 @@ var (
 		"(its key file or COFFER_ROOT_KEY)")
 	// ErrClosed is returned by a Keyring used after Close.
 	ErrClosed = errors.New("keyring: closed")
+	// ErrRootKeyChanged is returned by CheckRoot, and by every call that
+	// would store something sealed under the root key, once the root key
+	// of the store was rotated and this keyring's is the old one.
+	ErrRootKeyChanged = &coffer.Error{Code: coffer.EUNAVAILABLE,
+		Message: "the root key of the store was rotated: restart this node with the new root key"}
 )
 
 // Keyring gives access to protection keys. It is safe for concurrent use.
@@ -510,6 +516,9 @@ func (kr *Keyring) createVersion(ctx context.Context, tx storage.Tx, key *storag
 // newVersion generates version n of key, wraps it with the root key and
 // records it in tx. It caches nothing.
 func (kr *Keyring) newVersion(ctx context.Context, tx storage.Tx, key *storage.Key, n uint32) (*storage.KeyVersion, *envelope.Key, error) {
+	if err := kr.CheckRoot(ctx, tx); err != nil {
+		return nil, nil, err
+	}
 	var raw [envelope.KeySize]byte
 	defer clear(raw[:])
 	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails; it crashes the program instead.

@@ -214,6 +214,18 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			return nil, ErrNoRootKey
 		}
 	}
+	if cfg.RootKey == "" && cfg.Passphrase == nil && exists(filepath.Join(cfg.DataDir, NewRootKeyFile)) {
+		// A rotation of the root key stopped half way: the store says
+		// which key is current.
+		if n.store == nil {
+			if n.store, err = openStore(ctx, cfg); err != nil {
+				return nil, fmt.Errorf("open store: %w", err)
+			}
+		}
+		if err := finishKeyFile(ctx, n.store, cfg.DataDir, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	var info seal.Info
 	if cfg.Passphrase != nil {
 		// The parameters of the passphrase are in the store.
