@@ -75,14 +75,12 @@ func TestKeyRotationUnderLoad(t *testing.T) {
 	var (
 		mu       sync.Mutex
 		versions []version
-		ids      []string
 	)
 	for i := range 30 {
 		s, err := n.Engine.CreateSecret(ctx, coffer.SecretCreate{ProjectID: n.Creds.ProjectID, Name: fmt.Sprintf("s%d", i), Path: "/rot"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ids = append(ids, s.ID)
 		for j := range 3 {
 			value := fmt.Sprintf("value %d of secret %d", j, i)
 			_, v, err := n.Engine.CreateVersion(ctx, s.ID, coffer.VersionCreate{Data: coffer.Payload(value)})
