@@ -97,7 +97,14 @@ func RotateRootKey(ctx context.Context, store storage.Store, rw RootRewrapper, s
 			Action:  ActionRotateRoot + " " + seal,
 			Outcome: coffer.AuditOK, Status: 200, RequestID: coffer.NewRequestID(),
 		}
-		return audit.Append(ctx, tx, []*coffer.AuditRecord{rec})
+		if err := audit.Append(ctx, tx, []*coffer.AuditRecord{rec}); err != nil {
+			return err
+		}
+		// The nodes that run on a shared store hear of it.
+		if nt, ok := tx.(storage.NotifyTx); ok {
+			return nt.Notify(ctx, storage.Change{Kind: storage.ChangeRootKey})
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err

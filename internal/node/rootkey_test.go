@@ -1,11 +1,14 @@
 package node_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/coffer-dev/coffer"
@@ -225,7 +228,8 @@ func TestRotateRootUnderRunningNode(t *testing.T) {
 	if nodetest.Backend() != "postgres" {
 		t.Skip("nodes run beside a rotation only on PostgreSQL")
 	}
-	n := nodetest.Start(t)
+	logs := &lockedBuffer{}
+	n := nodetest.Start(t, nodetest.WithLogger(slog.New(slog.NewTextHandler(logs, nil))))
 	ctx := as(t, n)
 	id := write(t, ctx, n, "live", coffer.TypeOpaque, "served throughout")
 	newFile := filepath.Join(t.TempDir(), "new.key")
@@ -243,9 +247,29 @@ func TestRotateRootUnderRunningNode(t *testing.T) {
 	if _, err := n.Engine.CreateProtectionKey(ctx, n.Creds.ProjectID, "refused"); coffer.ErrorCode(err) != coffer.EUNAVAILABLE {
 		t.Fatalf("a protection key under the old root key: err = %v, want %s", err, coffer.EUNAVAILABLE)
 	}
+	// The node heard of the rotation through the store's notifications.
+	waitFor(t, "the node's warning", func() bool { return strings.Contains(logs.String(), "root key of the store was rotated") })
 	n.Stop(t)
 	again := nodetest.Start(t, nodetest.WithDataDir(n.DataDir, keyText(t, newFile)), nodetest.WithStore(n.Store))
 	if got, err := read(as(t, again), again, id, coffer.Latest); err != nil || got != "still written" {
 		t.Fatalf("read after restart with the new key: %q, %v", got, err)
 	}
+}
+
+// lockedBuffer is a buffer a logger writes to while a test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
