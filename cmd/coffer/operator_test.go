@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coffer-dev/coffer/internal/node"
 )
@@ -57,4 +58,25 @@ func TestOperatorRotateRoot(t *testing.T) {
 			t.Errorf("%q: exit %d, stderr %q; want 2 and a message", c.args, code, errOut)
 		}
 	}
+}
+
+func TestOperatorRotateKey(t *testing.T) {
+	c, n := newCLI(t)
+	c.ok("secret", "create", "--name", "rotated")
+	c.ok("version", "create", "--secret", "/rotated", "--data", "kept")
+	out := c.ok("operator", "rotate-key")
+	mustContain(t, out, "version 2 seals new writes", "re-wrapping")
+	mustContain(t, c.ok("operator", "status"), "rewrapping", "VERSION")
+	mustContain(t, c.ok("operator", "status", "--json"), `"state": "rewrapping"`)
+	mustContain(t, c.fail(1, "operator", "rotate-key"), "412")
+	n.StartJobs()
+	for deadline := time.Now().Add(time.Minute); !strings.Contains(c.ok("operator", "status"), "complete"); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the re-wrap did not complete")
+		}
+	}
+	mustContain(t, c.ok("operator", "rotate-key", "--wait"), "complete at version 3")
+	mustContain(t, c.ok("get", "/rotated"), "kept")
+	c.fail(1, "operator", "rotate-key", "--key", "not-a-key")
+	c.fail(2, "operator", "rotate-key", "extra")
 }

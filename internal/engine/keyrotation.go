@@ -46,7 +46,8 @@ const (
 	DefaultRewrapBatch = 100
 	// rewrapRunBudget bounds how long one run of the job goes on, so that
 	// the other jobs, which run after it, are not held up for long; the
-	// next run carries on.
+	// next run carries on. It is measured on the system clock, not the
+	// engine's (which dates records and may be a test's frozen clock).
 	rewrapRunBudget = 5 * time.Second
 )
 

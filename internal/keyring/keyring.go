@@ -27,8 +27,10 @@
 //     another node rotated. These are two indexed reads in a transaction that
 //     writes and syncs anyway. Caching them safely needs a commit hook on
 //     storage.Tx plus invalidation across nodes.
-//   - Rotate runs its own Update; Rewrap reads the latest version like
-//     SealVersion and, on a miss, the versions like OpenVersion.
+//   - Rotate runs its own Update, RotateKey works in the caller's; both
+//     read the root key check first (CheckRoot, rootkey.go). Rewrap reads
+//     the latest version like SealVersion and, on a miss, the versions
+//     like OpenVersion.
 //
 // The keyring relies on being the only writer of key versions: a version it
 // caches is either committed, or was created by it under a fresh key id in a
