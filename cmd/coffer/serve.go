@@ -114,7 +114,6 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			fmt.Fprintf(stderr, "coffer: %v\n", err)
 			return 2
 		}
-		defer clear(passphrase)
 	default:
 		fmt.Fprintln(stderr, "coffer: --seal must be file, env or passphrase")
 		return 2
@@ -158,6 +157,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		AuditStrict:      *durability == "strict",
 		AuditFlushWindow: *flushWindow,
 	})
+	clear(passphrase) // the root key is derived: the passphrase is not needed any more
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer: %v\n", err)
 		return 1
