@@ -19,7 +19,7 @@ var layers = map[string][]string{
 	"":                             {},
 	"internal/storage":             {""},
 	"internal/envelope":            {"", "github.com/google/uuid"},
-	"internal/seal":                {"", "internal/envelope"},
+	"internal/seal":                {"", "internal/envelope", "golang.org/x/crypto/argon2"},
 	"internal/keyring":             {"", "internal/envelope", "internal/seal", "internal/storage", "github.com/google/uuid"},
 	"internal/engine":              {"", "internal/audit", "internal/ca", "internal/envelope", "internal/exportfile", "internal/storage", "github.com/google/uuid"},
 	"internal/exportfile":          {"internal/envelope", "golang.org/x/crypto"},
@@ -59,7 +59,7 @@ var layers = map[string][]string{
 		"internal/target", "internal/webhook"},
 	"internal/node/nodetest": {"", "internal/audit", "internal/engine", "internal/keyring", "internal/node", "internal/postgres",
 		"internal/postgres/pgtest", "internal/seal", "internal/sqlite", "internal/storage", "modernc.org/sqlite", "github.com/jackc/pgx/v5"},
-	"cmd/coffer": {"", "internal/adminapi", "internal/backup", "internal/bench", "internal/engine", "internal/exportfile", "internal/node", "internal/postgres", "internal/secretref", "internal/webhook",
+	"cmd/coffer": {"", "internal/adminapi", "internal/backup", "internal/bench", "internal/engine", "internal/exportfile", "internal/node", "internal/postgres", "internal/seal", "internal/secretref", "internal/webhook",
 		"github.com/scaleway/scaleway-sdk-go"},
 }
 

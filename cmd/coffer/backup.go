@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"flag"
@@ -253,18 +252,12 @@ func dataDirOf(e *env, flag string) string {
 	return "coffer-data"
 }
 
-// readPassphrase reads the passphrase from file, or else from the
-// environment. One line ending is trimmed from a file.
+// readPassphrase reads the passphrase from file, or else from
+// COFFER_BACKUP_PASSPHRASE.
 func readPassphrase(e *env, file string) (backup.Secret, error) {
-	var p []byte
-	if file != "" {
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return backup.Secret{}, fmt.Errorf("read the passphrase: %w", err)
-		}
-		p = bytes.TrimSuffix(bytes.TrimSuffix(b, []byte("\n")), []byte("\r"))
-	} else {
-		p = []byte(e.getenv(passphraseEnv))
+	p, err := passphrase(file, passphraseEnv, e.getenv)
+	if err != nil {
+		return backup.Secret{}, fmt.Errorf("read the passphrase: %w", err)
 	}
 	defer clear(p)
 	if len(p) == 0 {

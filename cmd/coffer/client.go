@@ -100,6 +100,10 @@ func findCommand(args []string) (cmdFunc, []string, error) {
 		})
 	case "sync":
 		return group("sync", syncUsage, args[1:], map[string]cmdFunc{"status": cmdSyncStatus})
+	case "operator":
+		return group("operator", operatorUsage, args[1:], map[string]cmdFunc{
+			"rotate-key": cmdOperatorRotateKey, "status": cmdOperatorStatus, "rotate-root": cmdOperatorRotateRoot,
+		})
 	case "secret":
 		return group("secret", secretUsage, args[1:], map[string]cmdFunc{
 			"create": cmdSecretCreate, "list": cmdSecretList, "get": cmdSecretGet,

@@ -61,38 +61,26 @@ type passphraseFlags struct {
 
 func (f *flagSet) passphraseFlags() passphraseFlags {
 	return passphraseFlags{
-		file: f.String("passphrase-file", "", "read the passphrase from this file (its first line)"),
+		file: f.String("passphrase-file", "", "read the passphrase from this file (mode 0600; its content without a final line ending)"),
 		env:  f.String("passphrase-env", "", "read the passphrase from this environment variable"),
 	}
 }
 
 // read returns the passphrase, or nil when neither flag is set.
 func (p passphraseFlags) read(f *flagSet, e *env) ([]byte, error) {
-	var pass []byte
 	switch {
 	case *p.file != "" && *p.env != "":
 		return nil, f.usageErrorf("give --passphrase-file or --passphrase-env, not both")
-	case *p.file != "":
-		b, err := os.ReadFile(*p.file)
-		if err != nil {
-			return nil, err
-		}
-		if i := bytes.IndexByte(b, '\n'); i >= 0 {
-			pass = append([]byte{}, bytes.TrimSuffix(b[:i], []byte("\r"))...)
-		} else {
-			pass = append([]byte{}, b...)
-		}
-		clear(b)
-	case *p.env != "":
-		v := e.getenv(*p.env)
-		if v == "" {
-			return nil, fmt.Errorf("the environment variable %s is empty or unset", *p.env)
-		}
-		pass = []byte(v)
-	default:
+	case *p.file == "" && *p.env == "":
 		return nil, nil
 	}
-	if len(pass) == 0 {
+	pass, err := passphrase(*p.file, *p.env, e.getenv)
+	switch {
+	case err != nil:
+		return nil, err
+	case pass == nil && *p.env != "":
+		return nil, fmt.Errorf("the environment variable %s is empty or unset", *p.env)
+	case len(pass) == 0:
 		return nil, errors.New("the passphrase is empty")
 	}
 	return pass, nil

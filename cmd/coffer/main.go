@@ -40,6 +40,9 @@ Usage:
                                   their policies
   coffer trigger create|list|delete ...
                                   manage rotation triggers (webhooks)
+  coffer operator rotate-key|status|rotate-root ...
+                                  rotate protection keys (re-wrapped in the
+                                  background) and the root key
   coffer audit tail|query|verify ...
                                   read the audit trail, check its hash chain
   coffer export --out FILE ...    export secrets with every version into a file

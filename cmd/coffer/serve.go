@@ -38,6 +38,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		hookTimeout = fs.Duration("webhook-timeout", 10*time.Second, "how long one attempt to call a rotation trigger may take")
 		hookTries   = fs.Int("webhook-attempts", 4, "how many times a rotation trigger is tried, with exponential backoff from 1s, before its job fails")
 		jobTimeout  = fs.Duration("rotation-job-timeout", time.Hour, "how long a rotation job may stay open before it fails")
+		rewrapBatch = fs.Int("key-rewrap-batch", engine.DefaultRewrapBatch, "how many versions one transaction of the key-rewrap job examines, after a protection key rotation")
 		readCache   = fs.Bool("read-cache", true, "answer reads of unchanged secrets from memory (sealed records only); with PostgreSQL, --read-cache=false makes every read strongly consistent across nodes")
 		maxStale    = fs.Duration("read-cache-max-stale", time.Second, "with PostgreSQL and the read cache, how long after another node's write this node may still serve the old record")
 		tlsListen   = fs.String("tls-listen", "", "address of a TLS listener that accepts client certificates issued by coffer (coffer cert issue)")
@@ -45,6 +46,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		tlsKey      = fs.String("tls-key", "", "PEM private key of --tls-cert")
 		durability  = fs.String("audit-durability", "window", "when a read's audit record is durable: window (on disk within --audit-flush-window, with the operating system before the answer) or strict (on disk before the answer); a change's record always commits with the change")
 		flushWindow = fs.Duration("audit-flush-window", 10*time.Millisecond, "with --audit-durability=window, how long a read's record may wait for the disk")
+		sealKind    = fs.String("seal", "", "where the root key comes from: file (root.key in the data directory), env (COFFER_ROOT_KEY) or passphrase (Argon2id of the passphrase in --passphrase-file or COFFER_PASSPHRASE); default: env when COFFER_ROOT_KEY is set, else file")
+		passFile    = fs.String("passphrase-file", "", "with --seal passphrase, the file holding the passphrase (mode 0600; default: COFFER_PASSPHRASE)")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -86,8 +89,36 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintln(stderr, "coffer: --read-cache-max-stale must be positive (--read-cache=false turns the cache off)")
 		return 2
 	}
+	if *rewrapBatch <= 0 {
+		fmt.Fprintln(stderr, "coffer: --key-rewrap-batch must be positive")
+		return 2
+	}
 	if *leaseRenew >= *leaseTTL {
 		fmt.Fprintln(stderr, "coffer: --lease-renew must be below --lease-ttl")
+		return 2
+	}
+	rootKey := getenv("COFFER_ROOT_KEY")
+	var passphrase []byte
+	switch *sealKind {
+	case "":
+	case "file":
+		rootKey = ""
+	case "env":
+		if rootKey == "" {
+			fmt.Fprintln(stderr, "coffer: --seal env needs COFFER_ROOT_KEY")
+			return 2
+		}
+	case "passphrase":
+		if passphrase, err = sealPassphrase(*passFile, getenv); err != nil {
+			fmt.Fprintf(stderr, "coffer: %v\n", err)
+			return 2
+		}
+	default:
+		fmt.Fprintln(stderr, "coffer: --seal must be file, env or passphrase")
+		return 2
+	}
+	if *passFile != "" && *sealKind != "passphrase" {
+		fmt.Fprintln(stderr, "coffer: --passphrase-file goes with --seal passphrase")
 		return 2
 	}
 	var regionList []string
@@ -105,7 +136,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		NoMigrate:         *noMigrate,
 		NoReadCache:       !*readCache,
 		ReadCacheMaxStale: *maxStale,
-		RootKey:           getenv("COFFER_ROOT_KEY"),
+		RootKey:           rootKey,
+		Passphrase:        passphrase,
 		Listen:            *listen,
 		Regions:           regionList,
 		APIURL:            "http://" + *listen,
@@ -116,6 +148,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		JobInterval: *jobInterval,
 		Webhook:     webhook.Config{AllowLinkLocal: *hookLocal, Timeout: *hookTimeout, Attempts: *hookTries},
 		JobTimeout:  *jobTimeout,
+		RewrapBatch: *rewrapBatch,
 		LeaseTTL:    *leaseTTL,
 		LeaseRenew:  *leaseRenew,
 		Logger:      log,
@@ -123,6 +156,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		AuditStrict:      *durability == "strict",
 		AuditFlushWindow: *flushWindow,
 	})
+	clear(passphrase) // the root key is derived: the passphrase is not needed any more
 	if err != nil {
 		fmt.Fprintf(stderr, "coffer: %v\n", err)
 		return 1
@@ -154,4 +188,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		return 1
 	}
 	return 0
+}
+
+// sealPassphrase returns the passphrase of --seal passphrase: the content
+// of file if set, else COFFER_PASSPHRASE.
+func sealPassphrase(file string, getenv func(string) string) ([]byte, error) {
+	p, err := passphrase(file, "COFFER_PASSPHRASE", getenv)
+	if err == nil && p == nil {
+		err = errors.New("--seal passphrase needs --passphrase-file or COFFER_PASSPHRASE")
+	}
+	return p, err
 }

@@ -80,6 +80,7 @@ func (h *Handler) routes(mux *http.ServeMux) {
 	h.registerKeyVaults(mux)
 	h.registerExport(mux)
 	h.registerBackup(mux)
+	h.registerKeys(mux)
 	mux.Handle("/", h.wrap(func(http.ResponseWriter, *http.Request) error {
 		return &coffer.Error{Code: coffer.ENOTFOUND, Message: "no such route", Resource: "route"}
 	}))

@@ -58,6 +58,8 @@ var routes = []route{
 	{"DELETE", "/key-vaults/{id}", "Delete an empty key vault", "", 204},
 	{"POST", "/key-vaults/{id}/import", "Import the target's secrets into the key vault (brownfield)", "", 200},
 	{"GET", "/sync", "Each key vault's deployments: pending, failed and why", "", 200},
+	{"POST", "/projects/{project_id}/keys/rotate", "Rotate a protection key (key_id; none: the project's default key): a new version seals what is written from now on, and a background job re-wraps the data keys sealed before (KeyManager)", "RotateKeyRequest", 202},
+	{"GET", "/projects/{project_id}/keys/rotations", "The last rotation of each rotated protection key of the project, with the progress of its re-wrap", "", 200},
 }
 
 // schemas are the request bodies the document names.
@@ -72,6 +74,7 @@ var schemas = map[string]map[string]string{
 	"CreateAPIKeyRequest":       {"principal_id": "string", "default_project_id": "string", "description": "string", "expires_at": "string"},
 	"UpdateProjectRequest":      {"deletion_delay_days": "integer"},
 	"RotateRequest":             {"fields": "object"},
+	"RotateKeyRequest":          {"key_id": "string"},
 	"UpdateAPIKeyRequest":       {"disabled": "boolean"},
 	"CreatePolicyRequest":       {"principal_id": "string", "project_id": "string", "path_prefix": "string", "permission_sets": "array"},
 }

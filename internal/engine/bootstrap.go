@@ -68,6 +68,9 @@ func (e *Engine) createAPIKey(ctx context.Context, tx storage.Tx, p *coffer.Prin
 	access := NewAccessKey()
 	secret := uuid.NewString()
 	h := sha256.Sum256([]byte(secret))
+	if err := e.keyring.CheckRoot(ctx, tx); err != nil {
+		return nil, err
+	}
 	sealed, err := e.keyring.SealCredential([]byte(secret), apiKeyAD(access))
 	if err != nil {
 		return nil, err

@@ -48,6 +48,9 @@ func (e *Engine) EnsureCA(ctx context.Context) error {
 			return err
 		}
 		defer clear(keyPEM)
+		if err := e.keyring.CheckRoot(ctx, tx); err != nil {
+			return err
+		}
 		sealed, err := e.keyring.SealCredential(keyPEM, caAD)
 		if err != nil {
 			return err

@@ -40,6 +40,15 @@ type Keyring interface {
 	SealCredential(plaintext, ad []byte) ([]byte, error)
 	// OpenCredential opens what SealCredential sealed with the same ad.
 	OpenCredential(ciphertext, ad []byte) ([]byte, error)
+	// CheckRoot fails, in tx, once the store's root key was rotated away
+	// from the keyring's: every transaction that stores what
+	// SealCredential sealed calls it first (internal/keyring, rootkey.go).
+	CheckRoot(ctx context.Context, tx storage.Tx) error
+	// RotateKey adds a version to a protection key in tx.
+	RotateKey(ctx context.Context, tx storage.Tx, keyID string) (*storage.KeyVersion, error)
+	// Rewrap re-wraps the data key of a ciphertext under the latest
+	// version of the key that sealed it.
+	Rewrap(ctx context.Context, tx storage.Tx, ciphertext, ad []byte) ([]byte, error)
 }
 
 // Limits are the configurable bounds the engine enforces.
@@ -79,6 +88,9 @@ type Config struct {
 	// Dump writes a consistent dump of the whole store to w (backup.go);
 	// nil when the store cannot dump (a backup is then EUNAVAILABLE).
 	Dump func(ctx context.Context, w io.Writer) error
+	// RewrapBatch is how many versions one transaction of the key-rewrap
+	// job examines; DefaultRewrapBatch when 0.
+	RewrapBatch int
 }
 
 // Engine implements the coffer services over a store and a keyring.
@@ -93,6 +105,8 @@ type Engine struct {
 	webhooks   Webhooks
 	jobTimeout time.Duration
 	dump       func(ctx context.Context, w io.Writer) error
+	// rewrapBatchSize is Config.RewrapBatch (keyrotation.go).
+	rewrapBatchSize int
 	// bg tracks the trigger deliveries under way; bgStop ends bgCtx,
 	// under which they run (Close).
 	bg     sync.WaitGroup
@@ -136,6 +150,11 @@ func New(cfg Config) *Engine {
 		webhooks:   cfg.Webhooks,
 		jobTimeout: cfg.JobTimeout,
 		dump:       cfg.Dump,
+
+		rewrapBatchSize: cfg.RewrapBatch,
+	}
+	if e.rewrapBatchSize <= 0 {
+		e.rewrapBatchSize = DefaultRewrapBatch
 	}
 	if e.jobTimeout <= 0 {
 		e.jobTimeout = DefaultJobTimeout

@@ -213,6 +213,11 @@ func (e *Engine) CreateKeyVault(ctx context.Context, in coffer.KeyVaultCreate) (
 		if err := e.authorize(ctx, tx, c, actionWrite, kv.ProjectID, kv.Path); err != nil {
 			return err
 		}
+		if kv.SealedCredential != nil {
+			if err := e.keyring.CheckRoot(ctx, tx); err != nil {
+				return err
+			}
+		}
 		ktx, err := kvTx(tx)
 		if err != nil {
 			return err

@@ -86,6 +86,9 @@ func (e *Engine) CreateTrigger(ctx context.Context, in coffer.TriggerCreate) (*c
 		if err := e.authorize(ctx, tx, c, actionTriggers, in.ProjectID, "/"); err != nil {
 			return err
 		}
+		if err := e.keyring.CheckRoot(ctx, tx); err != nil {
+			return err
+		}
 		rt, err := rotationTx(tx)
 		if err != nil {
 			return err

@@ -27,8 +27,10 @@
 //     another node rotated. These are two indexed reads in a transaction that
 //     writes and syncs anyway. Caching them safely needs a commit hook on
 //     storage.Tx plus invalidation across nodes.
-//   - Rotate runs its own Update; Rewrap reads the latest version like
-//     SealVersion and, on a miss, the versions like OpenVersion.
+//   - Rotate runs its own Update, RotateKey works in the caller's; both
+//     read the root key check first (CheckRoot, rootkey.go). Rewrap reads
+//     the latest version like SealVersion and, on a miss, the versions
+//     like OpenVersion.
 //
 // The keyring relies on being the only writer of key versions: a version it
 // caches is either committed, or was created by it under a fresh key id in a
@@ -49,6 +51,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/envelope"
 	"github.com/coffer-dev/coffer/internal/seal"
 	"github.com/coffer-dev/coffer/internal/storage"
@@ -81,6 +84,11 @@ var (
 		"(its key file or COFFER_ROOT_KEY)")
 	// ErrClosed is returned by a Keyring used after Close.
 	ErrClosed = errors.New("keyring: closed")
+	// ErrRootKeyChanged is returned by CheckRoot, and by every call that
+	// would store something sealed under the root key, once the root key
+	// of the store was rotated and this keyring's is the old one.
+	ErrRootKeyChanged = &coffer.Error{Code: coffer.EUNAVAILABLE,
+		Message: "the root key of the store was rotated: restart this node with the new root key"}
 )
 
 // Keyring gives access to protection keys. It is safe for concurrent use.
@@ -314,22 +322,8 @@ func (kr *Keyring) Rotate(ctx context.Context, store storage.Store, keyID string
 		created *storage.KeyVersion
 		kek     *envelope.Key
 	)
-	err := store.Update(ctx, func(tx storage.Tx) error {
-		key, err := tx.GetKey(ctx, keyID)
-		if err != nil {
-			return fmt.Errorf("keyring: key %s: %w", keyID, err)
-		}
-		next := uint32(1)
-		latest, err := tx.LatestKeyVersion(ctx, keyID)
-		switch {
-		case err == nil && latest.Version == math.MaxUint32:
-			return fmt.Errorf("keyring: key %s has no version left", keyID)
-		case err == nil:
-			next = latest.Version + 1
-		case !errors.Is(err, storage.ErrNotFound):
-			return fmt.Errorf("keyring: latest version of key %s: %w", keyID, err)
-		}
-		created, kek, err = kr.newVersion(ctx, tx, key, next)
+	err := store.Update(ctx, func(tx storage.Tx) (err error) {
+		created, kek, err = kr.rotate(ctx, tx, keyID)
 		return err
 	})
 	if err != nil {
@@ -338,6 +332,38 @@ func (kr *Keyring) Rotate(ctx context.Context, store storage.Store, keyID string
 	// Committed: the version is now a fact on every node.
 	kr.remember(versionRef{created.KeyID, created.Version}, kek)
 	return created, nil
+}
+
+// RotateKey adds a version to protection key keyID in tx, the caller's
+// transaction. Unlike Rotate it caches nothing, since tx may roll back: the
+// version is unwrapped from the store at its first use. Returns ErrClosed,
+// storage.ErrNotFound, and the errors of tx, among them
+// storage.ErrConflict when a concurrent rotation won (retry).
+func (kr *Keyring) RotateKey(ctx context.Context, tx storage.Tx, keyID string) (*storage.KeyVersion, error) {
+	if kr.closed.Load() {
+		return nil, ErrClosed
+	}
+	v, _, err := kr.rotate(ctx, tx, keyID)
+	return v, err
+}
+
+// rotate creates the next version of key keyID in tx.
+func (kr *Keyring) rotate(ctx context.Context, tx storage.Tx, keyID string) (*storage.KeyVersion, *envelope.Key, error) {
+	key, err := tx.GetKey(ctx, keyID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("keyring: key %s: %w", keyID, err)
+	}
+	next := uint32(1)
+	latest, err := tx.LatestKeyVersion(ctx, keyID)
+	switch {
+	case err == nil && latest.Version == math.MaxUint32:
+		return nil, nil, fmt.Errorf("keyring: key %s has no version left", keyID)
+	case err == nil:
+		next = latest.Version + 1
+	case !errors.Is(err, storage.ErrNotFound):
+		return nil, nil, fmt.Errorf("keyring: latest version of key %s: %w", keyID, err)
+	}
+	return kr.newVersion(ctx, tx, key, next)
 }
 
 // Rewrap returns ct with its data key re-wrapped under the latest version of
@@ -492,6 +518,9 @@ func (kr *Keyring) createVersion(ctx context.Context, tx storage.Tx, key *storag
 // newVersion generates version n of key, wraps it with the root key and
 // records it in tx. It caches nothing.
 func (kr *Keyring) newVersion(ctx context.Context, tx storage.Tx, key *storage.Key, n uint32) (*storage.KeyVersion, *envelope.Key, error) {
+	if err := kr.CheckRoot(ctx, tx); err != nil {
+		return nil, nil, err
+	}
 	var raw [envelope.KeySize]byte
 	defer clear(raw[:])
 	_, _ = rand.Read(raw[:]) // crypto/rand.Read never fails; it crashes the program instead.

@@ -55,6 +55,7 @@ func newScheduler(cfg Config, s store, e *engine.Engine) *scheduler.Scheduler {
 		scheduler.Job{Name: engine.JobDueSecrets, Run: fenced(e.RunDueSecrets)},
 		scheduler.Job{Name: engine.JobRotations, Run: fenced(e.RunDueRotations)},
 		scheduler.Job{Name: engine.JobSync, Run: fenced(e.RunSync)},
+		scheduler.Job{Name: engine.JobKeyRewrap, Run: fenced(e.RunKeyRewrap)},
 	)
 }
 

@@ -60,6 +60,12 @@ type Config struct {
 	// RootKey is the base64 root key (COFFER_ROOT_KEY); when empty the key
 	// file in DataDir is used, and created on first start.
 	RootKey string
+	// Passphrase, when not nil, seals the store by a passphrase instead
+	// (coffer serve --seal passphrase): the root key is derived from it
+	// with Argon2id and parameters kept in the store (seal.KDFMeta), and
+	// RootKey and the key file are not used. Open does not keep it; the
+	// caller wipes it once Open returns.
+	Passphrase []byte
 	// Listen is the address the server listens on.
 	Listen string
 	// Regions are the Scaleway regions served.
@@ -113,6 +119,9 @@ type Config struct {
 	// JobTimeout is how long a rotation job may stay open;
 	// engine.DefaultJobTimeout when 0.
 	JobTimeout time.Duration
+	// RewrapBatch is how many versions one transaction of the key-rewrap
+	// job examines; engine.DefaultRewrapBatch when 0.
+	RewrapBatch int
 	// Now is the clock of the engine: what is due, timestamps. Leases run
 	// on the system clock (and the database's) whatever it is.
 	Now    func() time.Time
@@ -176,7 +185,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	keyPath := filepath.Join(cfg.DataDir, RootKeyFile)
-	noKey := cfg.RootKey == "" && !exists(keyPath)
+	noKey := cfg.RootKey == "" && cfg.Passphrase == nil && !exists(keyPath)
 	if noKey && cfg.Store == "" && exists(filepath.Join(cfg.DataDir, DatabaseFile)) {
 		return nil, ErrNoRootKey
 	}
@@ -205,8 +214,34 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			return nil, ErrNoRootKey
 		}
 	}
+	if cfg.RootKey == "" && cfg.Passphrase == nil && exists(filepath.Join(cfg.DataDir, NewRootKeyFile)) {
+		// A rotation of the root key stopped half way: the store says
+		// which key is current.
+		if n.store == nil {
+			if n.store, err = openStore(ctx, cfg); err != nil {
+				return nil, fmt.Errorf("open store: %w", err)
+			}
+		}
+		if err := finishKeyFile(ctx, n.store, cfg.DataDir, cfg.Logger); err != nil {
+			return nil, err
+		}
+	}
 	var info seal.Info
-	if n.root, info, err = seal.Load(seal.Config{KeyFile: keyPath, EnvKey: cfg.RootKey}); err != nil {
+	if cfg.Passphrase != nil {
+		// The parameters of the passphrase are in the store.
+		if n.store == nil {
+			if n.store, err = openStore(ctx, cfg); err != nil {
+				return nil, fmt.Errorf("open store: %w", err)
+			}
+		}
+		kdf, err := ensureKDF(ctx, n.store)
+		if err != nil {
+			return nil, err
+		}
+		if n.root, info, err = seal.Load(seal.Config{Passphrase: cfg.Passphrase, KDF: kdf}); err != nil {
+			return nil, err
+		}
+	} else if n.root, info, err = seal.Load(seal.Config{KeyFile: keyPath, EnvKey: cfg.RootKey}); err != nil {
 		return nil, err
 	}
 	if info.Created {
@@ -225,7 +260,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		n.store = n.cache
 	}
 	if n.keyring, err = keyring.Open(ctx, n.store, n.root, cfg.Now); err != nil {
-		return nil, err
+		return nil, wrongSeal(ctx, n.raw, cfg, err)
 	}
 	if !cfg.NoAudit {
 		clock := cfg.Now
@@ -255,6 +290,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
 		Audit: n.auditWrite(), Webhooks: webhook.New(cfg.Webhook), JobTimeout: cfg.JobTimeout,
 		Dump: dumpTo(n.raw),
+		RewrapBatch: cfg.RewrapBatch,
 	})
 	// Key vaults deploy to their targets through these clients (sync job).
 	n.Engine.SetTargets(&target.Clients{})

@@ -52,6 +52,11 @@ func listen(s storage.Store, c *cache.Store, e *engine.Engine, probeEvery time.D
 				default:
 				}
 			}
+			if ch.Kind == storage.ChangeRootKey {
+				log.Warn("the root key of the store was rotated: this node keeps serving secrets, " +
+					"but refuses what needs the root key until it is restarted with the new one")
+				return
+			}
 			if ch.Kind == storage.ChangeProbe {
 				if at, ok := probeTime(self, ch.ID); ok && c != nil {
 					c.Confirm(at)

@@ -167,3 +167,9 @@ func (db *DB) listenOnce(ctx context.Context, fn func(storage.Change)) error {
 		fn(storage.Change{Kind: p.Kind, ID: p.ID})
 	}
 }
+
+// RewrapVersionData is sqlstore's, noted.
+func (t *tx) RewrapVersionData(ctx context.Context, secretID string, revision uint32, old, data []byte) error {
+	t.note(secretID)
+	return t.Tx.RewrapVersionData(ctx, secretID, revision, old, data)
+}

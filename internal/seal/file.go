@@ -129,3 +129,44 @@ func createFile(path string) (r *Root, err error) {
 	}
 	return newRoot(raw[:])
 }
+
+// CreateKeyFile generates a new root key and writes it to a new key file at
+// path, readable by its owner only, durably (the file and its directory are
+// synced) before it returns the key: so that nothing is ever sealed under a
+// key a crash could lose. It never replaces a file: it returns an error
+// matching fs.ErrExist if path exists.
+func CreateKeyFile(path string) (*Root, error) { return createFile(path) }
+
+// LoadKeyFile reads an existing key file, with the checks of Load; unlike
+// Load it never creates one.
+func LoadKeyFile(path string) (*Root, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, fmt.Errorf("seal: key file: %w", err)
+	}
+	if err := checkFile(path, fi); err != nil {
+		return nil, err
+	}
+	return readFile(path)
+}
+
+// ReplaceKeyFile moves the key file at from over the one at to, atomically,
+// and makes the move durable: at every instant one of the two files is at
+// to, whole.
+func ReplaceKeyFile(from, to string) error {
+	if err := os.Rename(from, to); err != nil {
+		return fmt.Errorf("seal: replace key file: %w", err)
+	}
+	if err := syncDir(filepath.Dir(to)); err != nil {
+		return fmt.Errorf("seal: sync key file directory: %w", err)
+	}
+	return nil
+}
+
+// RemoveKeyFile removes a key file that holds no key in use, durably.
+func RemoveKeyFile(path string) error {
+	if err := os.Remove(path); err != nil {
+		return fmt.Errorf("seal: remove key file: %w", err)
+	}
+	return syncDir(filepath.Dir(path))
+}

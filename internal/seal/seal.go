@@ -4,7 +4,7 @@
 // loses them. This package decides where the root key comes from and makes
 // sure it is not lying around with loose permissions.
 //
-// Two sources, in order:
+// Three sources: a passphrase when one is given, else the first of:
 //
 //   - COFFER_ROOT_KEY, its value passed in [Config.EnvKey] (the package never
 //     reads the environment itself): the standard base64 encoding, with
@@ -17,6 +17,13 @@
 //     coffer, or open to group or others (as ssh refuses a private key). A
 //     key beside the data protects a stolen database file only if the key
 //     file is not stolen with it; [Info.Created] lets the caller say so.
+//
+// A passphrase, [Config.Passphrase] (from a file or the environment, never a
+// flag's value: command lines are visible to every user of the host), gives
+// the root key through Argon2id with the parameters [Config.KDF], which the
+// caller keeps in the store: nothing secret lies on disk, and whoever
+// starts a node must type or supply the passphrase. A guess costs an
+// Argon2id run (64 MiB by default), so the passphrase must still be long.
 //
 // A [Root] seals and opens small values with the root key through
 // [envelope.Key]; envelope stays the only caller of an AEAD. The key bytes
@@ -44,8 +51,9 @@ const encodedSize = (KeySize + 2) / 3 * 4
 
 // Sources of the root key, as reported in Info.Source.
 const (
-	SourceEnv  = "env"
-	SourceFile = "file"
+	SourceEnv        = "env"
+	SourceFile       = "file"
+	SourcePassphrase = "passphrase"
 )
 
 // ErrClosed is returned by a Root used after Close.
@@ -61,11 +69,18 @@ type Config struct {
 	// KeyFile is the path of the key file, used when EnvKey is empty; it is
 	// created if it does not exist.
 	KeyFile string
+	// Passphrase, when not nil, gives the root key through KDF, and
+	// neither EnvKey nor KeyFile is used. Load does not keep it: the caller
+	// wipes it once Load returns.
+	Passphrase []byte
+	// KDF are the parameters of a passphrase seal: those the store keeps,
+	// or NewKDF's for a new store.
+	KDF *KDF
 }
 
 // Info says where Load found the root key.
 type Info struct {
-	// Source is SourceEnv or SourceFile.
+	// Source is SourceEnv, SourceFile or SourcePassphrase.
 	Source string
 	// Path is the key file's path when Source is SourceFile.
 	Path string
@@ -81,10 +96,21 @@ type Root struct {
 	key atomic.Pointer[envelope.Key]
 }
 
-// Load returns the root key from cfg.EnvKey if it is set, else from
-// cfg.KeyFile, which it creates if it does not exist. Its errors say what is
+// Load returns the root key derived from cfg.Passphrase if it is set, else
+// from cfg.EnvKey if it is set, else from cfg.KeyFile, which it creates if it
+// does not exist. Its errors say what is
 // wrong and how to fix it, and never hold key material.
 func Load(cfg Config) (*Root, Info, error) {
+	if cfg.Passphrase != nil {
+		if cfg.KDF == nil {
+			return nil, Info{}, errors.New("seal: a passphrase needs its KDF parameters")
+		}
+		r, err := rootFromPassphrase(cfg.Passphrase, cfg.KDF)
+		if err != nil {
+			return nil, Info{}, err
+		}
+		return r, Info{Source: SourcePassphrase}, nil
+	}
 	if cfg.EnvKey != "" {
 		r, err := rootFromEnv(cfg.EnvKey)
 		if err != nil {

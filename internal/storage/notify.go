@@ -28,6 +28,10 @@ const (
 	// Notifier store publishes it itself for every such write, whatever
 	// code wrote, so that the nodes' read caches drop the secret.
 	ChangeSecret = "secret"
+	// ChangeRootKey is the root key of the store rotated (coffer operator
+	// rotate-root); ID is empty. A node that holds the old key can no
+	// longer seal anything under it, and says so.
+	ChangeRootKey = "root_key"
 	// ChangeProbe is a node's probe of its own listening: it publishes one
 	// in a transaction of its own and, when it hears it back, knows that
 	// every change committed before was delivered (PostgreSQL delivers a

@@ -77,6 +77,16 @@ func WithWebhooks(timeout time.Duration, attempts int, backoff time.Duration) Op
 // WithJobTimeout sets how long a rotation job may stay open.
 func WithJobTimeout(d time.Duration) Option { return func(c *node.Config) { c.JobTimeout = d } }
 
+// WithPassphrase seals the node's store by a passphrase instead of its
+// root key.
+func WithPassphrase(p string) Option {
+	return func(c *node.Config) { c.Passphrase = []byte(p) }
+}
+
+// WithRewrapBatch sets how many versions one transaction of the
+// key-rewrap job examines.
+func WithRewrapBatch(n int) Option { return func(c *node.Config) { c.RewrapBatch = n } }
+
 // WithoutReadCache turns the node's read cache off.
 func WithoutReadCache() Option { return func(c *node.Config) { c.NoReadCache = true } }
 

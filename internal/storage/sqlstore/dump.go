@@ -24,6 +24,7 @@ var DumpTables = []string{
 	"api_keys",
 	"keys",
 	"key_versions",
+	"key_rotations",
 	"secrets",
 	"secret_tags",
 	"versions",

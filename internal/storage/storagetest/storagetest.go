@@ -71,6 +71,9 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"DueRotations", testDueRotations},
 		{"KeyVaults", testKeyVaults},
 		{"Sessions", testSessions},
+		{"KeyRotations", testKeyRotations},
+		{"ScanVersionData", testScanVersionData},
+		{"RootWrapped", testRootWrapped},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
