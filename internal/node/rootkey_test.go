@@ -30,13 +30,17 @@ func rootFixture(t *testing.T, opts ...nodetest.Option) (*nodetest.Node, string)
 	if _, err := n.Engine.CreateProject(ctx, "second"); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := n.Engine.ExportKey(ctx); err != nil { // its private half sealed under the root key
+		t.Fatal(err)
+	}
 	n.Stop(t)
 	return n, id
 }
 
 // restart starts the node of f again with opts and checks that it reads
 // the secret, authenticates its admin key, issues a client certificate
-// (the CA's key) and creates a protection key (sealed under the root key).
+// (the CA's key), creates a protection key (sealed under the root key) and
+// imports a file encrypted to its export key (whose private half it opens).
 func restart(t *testing.T, f *nodetest.Node, id string, opts ...nodetest.Option) *nodetest.Node {
 	t.Helper()
 	n := nodetest.Start(t, append([]nodetest.Option{nodetest.WithDataDir(f.DataDir, ""), nodetest.WithStore(f.Store)}, opts...)...)
@@ -49,6 +53,17 @@ func restart(t *testing.T, f *nodetest.Node, id string, opts ...nodetest.Option)
 	}
 	if _, err := n.Engine.IssueClientCertificate(ctx, "", n.Creds.ProjectID, 0); err != nil {
 		t.Fatalf("a client certificate after the rotation: %v", err)
+	}
+	recipient, err := n.Engine.ExportKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file bytes.Buffer
+	if _, err := n.Engine.Export(ctx, coffer.ExportRequest{ProjectID: n.Creds.ProjectID, Recipient: recipient}, &file); err != nil {
+		t.Fatalf("export after the rotation: %v", err)
+	}
+	if _, err := n.Engine.Import(ctx, coffer.ImportRequest{OnConflict: coffer.ConflictSkip}, bytes.NewReader(file.Bytes())); err != nil {
+		t.Fatalf("import to the export key after the rotation: %v", err)
 	}
 	return n
 }
