@@ -22,7 +22,7 @@ var layers = map[string][]string{
 	"internal/seal":                {"", "internal/envelope", "golang.org/x/crypto/argon2"},
 	"internal/keyring":             {"", "internal/envelope", "internal/seal", "internal/storage", "github.com/google/uuid"},
 	"internal/engine":              {"", "internal/audit", "internal/ca", "internal/envelope", "internal/exportfile", "internal/storage", "github.com/google/uuid"},
-	"internal/exportfile":          {"internal/envelope", "golang.org/x/crypto"},
+	"internal/exportfile":          {"internal/envelope", "internal/seal"},
 	"internal/audit":               {"", "internal/storage"},
 	"internal/storage/rowcodec":    {""},
 	"internal/storage/sqlstore":    {"", "internal/storage", "internal/storage/rowcodec"},
@@ -49,7 +49,7 @@ var layers = map[string][]string{
 	"examples/rotation-webhook": {},
 	"internal/secretref":        {""},
 	// The formats of a backup: a dump of rows, and its encrypted file.
-	"internal/backup":  {"internal/envelope", "golang.org/x/crypto"},
+	"internal/backup":  {"internal/envelope", "internal/seal"},
 	"internal/ca":      {},
 	"internal/cluster": {},
 	// The assembly: a node wires every layer; nodetest starts nodes for

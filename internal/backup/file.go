@@ -55,7 +55,7 @@ import (
 	"sync"
 
 	"github.com/coffer-dev/coffer/internal/envelope"
-	"golang.org/x/crypto/argon2"
+	"github.com/coffer-dev/coffer/internal/seal"
 )
 
 // Keys of a backup file.
@@ -82,14 +82,9 @@ const (
 // ChunkSize is the plaintext size of the chunks a Writer seals.
 const ChunkSize = 64 << 10
 
-// Argon2id parameters of the passphrase key, and the bounds a reader
-// accepts.
+// Bounds a reader accepts, and the passphrase's. The passphrase key's
+// Argon2id costs are seal.DefaultArgon2, bounded by seal.Argon2.Check.
 const (
-	argonTime       = 3
-	argonMemoryKiB  = 64 << 10
-	argonThreads    = 4
-	maxArgonTime    = 16
-	maxArgonMemory  = 1 << 20 // KiB: 1 GiB
 	maxChunkSize    = 4 << 20
 	minPassphrase   = 12
 	maxPassphrase   = 4096
@@ -190,7 +185,7 @@ func parseHeader(b []byte) (*header, error) {
 	h.chunkSize = binary.BigEndian.Uint32(b[19+saltSize:])
 	switch h.kdf {
 	case KDFPassphrase:
-		if h.time < 1 || h.time > maxArgonTime || h.mem < 8*uint32(max(h.threads, 1)) || h.mem > maxArgonMemory || h.threads < 1 {
+		if err := h.argon2().Check(); err != nil {
 			return nil, fmt.Errorf("%w: Argon2id parameters out of bounds", ErrCorrupt)
 		}
 	case KDFRootKey:
@@ -206,6 +201,11 @@ func parseHeader(b []byte) (*header, error) {
 	return h, nil
 }
 
+// argon2 returns the Argon2id costs of h.
+func (h *header) argon2() seal.Argon2 {
+	return seal.Argon2{Time: h.time, Memory: h.mem, Threads: h.threads}
+}
+
 // passphraseKey derives the file's key from a passphrase under h.
 func passphraseKey(s Secret, h *header) (*envelope.Key, error) {
 	id := string(h.marshal())
@@ -217,7 +217,10 @@ func passphraseKey(s Secret, h *header) (*envelope.Key, error) {
 			return k, nil
 		}
 	}
-	raw := argon2.IDKey(s.data, h.salt[:], h.time, h.mem, h.threads, derivedKeyBytes)
+	raw, err := h.argon2().Key(s.data, h.salt[:])
+	if err != nil {
+		return nil, err
+	}
 	defer clear(raw)
 	k, err := envelope.NewKey(raw)
 	if err == nil && s.keys != nil {
@@ -259,7 +262,8 @@ func NewWriter(w io.Writer, s Secret) (*Writer, error) {
 	h := &header{kdf: s.kdf, chunkSize: ChunkSize}
 	switch s.kdf {
 	case KDFPassphrase:
-		h.time, h.mem, h.threads = argonTime, argonMemoryKiB, argonThreads
+		a := seal.DefaultArgon2
+		h.time, h.mem, h.threads = a.Time, a.Memory, a.Threads
 	case KDFRootKey:
 	default:
 		return nil, errors.New("backup: no passphrase or key")

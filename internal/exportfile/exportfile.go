@@ -59,9 +59,8 @@ import (
 	"io"
 	"strings"
 
-	"golang.org/x/crypto/argon2"
-
 	"github.com/coffer-dev/coffer/internal/envelope"
+	"github.com/coffer-dev/coffer/internal/seal"
 )
 
 // Layout of format 1.
@@ -108,30 +107,12 @@ var (
 	ErrDamaged = errors.New("exportfile: the file is damaged or incomplete")
 )
 
-// KDF holds the Argon2id costs of a passphrase.
-type KDF struct {
-	Time    uint32
-	Memory  uint32 // KiB
-	Threads uint8
-}
+// KDF holds the Argon2id costs of a passphrase: coffer's one derivation
+// (seal.Argon2), whose bounds a header's costs must lie within.
+type KDF = seal.Argon2
 
-// DefaultKDF are the costs new files use: the second recommendation of
-// RFC 9106 (3 passes, 64 MiB).
-var DefaultKDF = KDF{Time: 3, Memory: 64 << 10, Threads: 4}
-
-// Bounds a header's costs must lie within, so that a crafted file cannot
-// make its reader spend unbounded memory or time.
-const (
-	maxKDFTime   = 16
-	minKDFMemory = 8 << 10
-	maxKDFMemory = 1 << 20 // 1 GiB
-	maxThreads   = 16
-)
-
-func (k KDF) valid() bool {
-	return k.Time >= 1 && k.Time <= maxKDFTime && k.Memory >= minKDFMemory && k.Memory <= maxKDFMemory &&
-		k.Threads >= 1 && k.Threads <= maxThreads
-}
+// DefaultKDF are the costs new files use.
+var DefaultKDF = seal.DefaultArgon2
 
 // Passphrase is the key a passphrase derives for one file: the Argon2id
 // output, its salt and costs. Whoever holds it opens the file; it is wiped
@@ -153,14 +134,13 @@ func NewPassphrase(passphrase []byte, k KDF) (*Passphrase, error) {
 // DerivePassphrase derives the key of passphrase with salt and costs k
 // (those of a file's header, Header.Salt and Header.KDF).
 func DerivePassphrase(passphrase, salt []byte, k KDF) (*Passphrase, error) {
-	if !k.valid() {
-		return nil, fmt.Errorf("exportfile: Argon2id costs out of bounds (time 1-%d, memory %d-%d KiB, threads 1-%d)",
-			maxKDFTime, minKDFMemory, maxKDFMemory, maxThreads)
-	}
 	if len(salt) != saltSize {
 		return nil, fmt.Errorf("exportfile: the salt must be %d bytes", saltSize)
 	}
-	key := argon2.IDKey(passphrase, salt, k.Time, k.Memory, k.Threads, envelope.KeySize)
+	key, err := k.Key(passphrase, salt)
+	if err != nil {
+		return nil, fmt.Errorf("exportfile: %w", err)
+	}
 	return &Passphrase{Key: key, Salt: append([]byte(nil), salt...), KDF: k}, nil
 }
 
@@ -223,7 +203,7 @@ func NewX25519Writer(w io.Writer, pub []byte) (*Writer, error) {
 
 // NewPassphraseWriter starts a file encrypted to a passphrase's key.
 func NewPassphraseWriter(w io.Writer, p *Passphrase) (*Writer, error) {
-	if !p.KDF.valid() || len(p.Salt) != saltSize || len(p.Key) != envelope.KeySize {
+	if p.KDF.Check() != nil || len(p.Salt) != saltSize || len(p.Key) != envelope.KeySize {
 		return nil, errors.New("exportfile: a passphrase key is 32 bytes with a 16-byte salt and costs in bounds")
 	}
 	params := make([]byte, 0, kdfSize)
@@ -371,7 +351,7 @@ func ReadHeader(r io.Reader) (*Header, error) {
 			Memory:  binary.BigEndian.Uint32(params[saltSize+4:]),
 			Threads: params[saltSize+8],
 		}
-		if !h.KDF.valid() {
+		if h.KDF.Check() != nil {
 			return nil, ErrFormat
 		}
 	}

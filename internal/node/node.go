@@ -289,7 +289,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	n.Engine = engine.New(engine.Config{
 		Store: n.store, Keyring: n.keyring, Limits: cfg.Limits, Now: cfg.Now, Logger: cfg.Logger,
 		Audit: n.auditWrite(), Webhooks: webhook.New(cfg.Webhook), JobTimeout: cfg.JobTimeout,
-		Dump: dumpTo(n.raw),
+		Dump:        dumpTo(n.raw),
 		RewrapBatch: cfg.RewrapBatch,
 	})
 	// Key vaults deploy to their targets through these clients (sync job).

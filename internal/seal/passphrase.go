@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // KDFMeta names the meta value that holds the KDF parameters of a store
@@ -37,21 +35,13 @@ type KDF struct {
 	Threads   uint8  `json:"threads"`
 }
 
-// Bounds a stored KDF must lie within: whoever can write the store must not
-// be able to make a node exhaust its memory at start.
-const (
-	maxKDFTime   = 64
-	maxKDFMemory = 4 << 20 // 4 GiB in KiB
-	minKDFMemory = 8 << 10 // 8 MiB
-)
-
 // NewKDF returns the parameters of a new passphrase seal: a fresh 16-byte
-// salt, and the second recommended option of RFC 9106 (3 passes over 64 MiB,
-// 4 lanes).
+// salt, and DefaultArgon2.
 func NewKDF() *KDF {
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt) // crypto/rand.Read never fails; it crashes the program instead.
-	return &KDF{Algorithm: "argon2id", Salt: salt, Time: 3, MemoryKiB: 64 << 10, Threads: 4}
+	a := DefaultArgon2
+	return &KDF{Algorithm: "argon2id", Salt: salt, Time: a.Time, MemoryKiB: a.Memory, Threads: a.Threads}
 }
 
 // Encode returns the stored form of k.
@@ -75,6 +65,9 @@ func DecodeKDF(b []byte) (*KDF, error) {
 	return &k, nil
 }
 
+// argon2 returns k's costs.
+func (k *KDF) argon2() Argon2 { return Argon2{Time: k.Time, Memory: k.MemoryKiB, Threads: k.Threads} }
+
 // check refuses parameters out of bounds.
 func (k *KDF) check() error {
 	switch {
@@ -82,12 +75,11 @@ func (k *KDF) check() error {
 		return fmt.Errorf("seal: the stored passphrase parameters name the algorithm %q, want argon2id", k.Algorithm)
 	case len(k.Salt) < 16 || len(k.Salt) > 64:
 		return fmt.Errorf("seal: the stored passphrase parameters have a salt of %d bytes, want 16 to 64", len(k.Salt))
-	case k.Time < 1 || k.Time > maxKDFTime:
-		return fmt.Errorf("seal: the stored passphrase parameters have %d passes, want 1 to %d", k.Time, maxKDFTime)
-	case k.MemoryKiB < minKDFMemory || k.MemoryKiB > maxKDFMemory:
-		return fmt.Errorf("seal: the stored passphrase parameters use %d KiB, want %d to %d", k.MemoryKiB, minKDFMemory, maxKDFMemory)
-	case k.Threads < 1:
-		return errors.New("seal: the stored passphrase parameters have no lane")
+	}
+	// Whoever can write the store must not be able to make a node exhaust
+	// its memory at start.
+	if err := k.argon2().Check(); err != nil {
+		return fmt.Errorf("the stored passphrase parameters (%s): %w", KDFMeta, err)
 	}
 	return nil
 }
@@ -100,7 +92,10 @@ func rootFromPassphrase(passphrase []byte, k *KDF) (*Root, error) {
 	if err := k.check(); err != nil {
 		return nil, err
 	}
-	raw := argon2.IDKey(passphrase, k.Salt, k.Time, k.MemoryKiB, k.Threads, KeySize)
+	raw, err := k.argon2().Key(passphrase, k.Salt)
+	if err != nil {
+		return nil, err
+	}
 	return newRoot(raw)
 }
 

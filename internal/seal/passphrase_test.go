@@ -14,7 +14,7 @@ import (
 // testKDF returns cheap parameters, within the bounds a store may hold.
 func testKDF() *KDF {
 	k := NewKDF()
-	k.Time, k.MemoryKiB, k.Threads = 1, minKDFMemory, 1
+	k.Time, k.MemoryKiB, k.Threads = 1, minArgon2Memory, 1
 	return k
 }
 
@@ -70,8 +70,8 @@ func TestDecodeKDFRefuses(t *testing.T) {
 		"algorithm":   func(k *KDF) { k.Algorithm = "scrypt" },
 		"short salt":  func(k *KDF) { k.Salt = k.Salt[:8] },
 		"no passes":   func(k *KDF) { k.Time = 0 },
-		"many passes": func(k *KDF) { k.Time = maxKDFTime + 1 },
-		"huge memory": func(k *KDF) { k.MemoryKiB = maxKDFMemory + 1 },
+		"many passes": func(k *KDF) { k.Time = maxArgon2Time + 1 },
+		"huge memory": func(k *KDF) { k.MemoryKiB = maxArgon2Memory + 1 },
 		"tiny memory": func(k *KDF) { k.MemoryKiB = 64 },
 		"no lane":     func(k *KDF) { k.Threads = 0 },
 	} {
