@@ -16,9 +16,15 @@ import (
 	"github.com/coffer-dev/coffer/internal/webhook"
 )
 
+const serveUsage = `
+Run a coffer node: the HTTP APIs on --listen (and, with --tls-listen, on a
+TLS listener that accepts client certificates), its store (SQLite in
+--data-dir, or the PostgreSQL database of --store) and its background jobs,
+until SIGINT or SIGTERM. On first start it creates the data directory, the
+root key and an admin API key (see README.md).`
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var (
 		listen      = fs.String("listen", "127.0.0.1:8080", "address to listen on")
 		dataDir     = fs.String("data-dir", "./coffer-data", "directory of the root key, the first credentials and the SQLite database")
@@ -46,8 +52,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		durability  = fs.String("audit-durability", "window", "when a read's audit record is durable: window (on disk within --audit-flush-window, with the operating system before the answer) or strict (on disk before the answer); a change's record always commits with the change")
 		flushWindow = fs.Duration("audit-flush-window", 10*time.Millisecond, "with --audit-durability=window, how long a read's record may wait for the disk")
 	)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseCommand(fs, serveUsage, args, stdout, stderr); !ok {
+		return code
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
