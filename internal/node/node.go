@@ -151,11 +151,12 @@ type Credentials struct {
 	APIURL         string `json:"api_url"`
 }
 
-// warnOpenDataDir warns when the data directory lets other users in: with
-// SQLite it holds the database, whose values are sealed but whose names,
-// metadata and audit trail are not, next to the root key file and the
-// admin credentials (both 0600). A new directory is made 0700; an existing
-// one keeps its mode. Decision: coffer warns rather than tightens it, as
+// warnOpenDataDir warns when the data directory lets other users in. It
+// holds the root key, the admin credentials and, with SQLite, the database
+// (whose names, metadata and audit trail are not sealed): coffer creates
+// them 0600, but whatever else is written beside them (a copy of the
+// database, a backup, an export) is only as private as the directory. A
+// new directory is made 0700; an existing one keeps its mode. Decision: coffer warns rather than tightens it, as
 // the directory is the operator's (a mount point, a directory a backup
 // agent's group reads) and a mode changed behind their back could break
 // what they set up.
@@ -168,7 +169,7 @@ func warnOpenDataDir(dir string, log *slog.Logger) {
 		return
 	}
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		log.Warn("the data directory is open to other users: its database holds secret names, metadata and the audit trail; run: chmod 700 "+dir,
+		log.Warn("the data directory is open to other users: coffer's files in it are private, but copies made beside them would not be; run: chmod 700 "+dir,
 			"path", dir, "mode", fmt.Sprintf("%#o", perm))
 	}
 }
