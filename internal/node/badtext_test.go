@@ -253,3 +253,35 @@ func TestAuditRecordsTheCodeOfRefusals(t *testing.T) {
 		t.Errorf("admin delete: %d, recorded %s %q, want ok", code, r.Outcome, r.ErrorCode)
 	}
 }
+
+// TestBadTextStoredIsNotReadAsJSON reads, through Vault and OKMS, data that
+// looks like a JSON object but is not UTF-8, written as bytes (an opaque
+// Scaleway version, or one stored before JSON payloads were checked): a
+// 400 that says it is not a JSON object, never the raw bytes inside JSON;
+// Scaleway still returns the bytes.
+func TestBadTextStoredIsNotReadAsJSON(t *testing.T) {
+	n := nodetest.Start(t)
+	ctx := as(t, n)
+	s, err := n.Engine.CreateSecret(ctx, coffer.SecretCreate{ProjectID: n.Creds.ProjectID, Name: "raw", Path: "/probe", Type: coffer.TypeOpaque})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := "{\"a\":\"\xff\"}"
+	if _, _, err := n.Engine.CreateVersion(ctx, s.ID, coffer.VersionCreate{Data: coffer.Payload(data)}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ path, header, value string }{
+		{"/v1/secret/data/probe/raw", "X-Vault-Token", n.Creds.SecretKey},
+		{"/api/" + n.Creds.ProjectID + "/v2/secret/probe%2Fraw?includeData=true", "Authorization", "Bearer " + n.Creds.SecretKey},
+	} {
+		code, body, _ := auditCall(t, n, "GET", tc.path, "", tc.header, tc.value)
+		if code != http.StatusBadRequest || !strings.Contains(body, "JSON object") || strings.Contains(body, "\xff") {
+			t.Errorf("GET %s: %d %q, want a 400 saying it holds no JSON object", tc.path, code, body)
+		}
+	}
+	code, body, _ := auditCall(t, n, "GET", "/secret-manager/v1beta1/regions/fr-par/secrets/"+s.ID+"/versions/1/access", "",
+		"X-Auth-Token", n.Creds.SecretKey)
+	if want := base64.StdEncoding.EncodeToString([]byte(data)); code != http.StatusOK || !strings.Contains(body, want) {
+		t.Errorf("Scaleway access: %d %s, want the bytes %s", code, body, want)
+	}
+}
