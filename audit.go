@@ -27,6 +27,19 @@ func AuditOutcomeOf(status int) AuditOutcome {
 	return AuditError
 }
 
+// AuditOutcomeOfCode returns the outcome of a request refused with an error
+// code but answered as a success, as some vendors answer (a Vault delete of
+// a key the caller may not see is a 204).
+func AuditOutcomeOfCode(code string) AuditOutcome {
+	switch code {
+	case "":
+		return AuditOK
+	case EUNAUTHENTICATED, EFORBIDDEN:
+		return AuditDenied
+	}
+	return AuditError
+}
+
 // AuditRecord is one request in the audit trail. Records form a chain: each
 // holds the hash of the one before it, so that a record altered, removed or
 // moved breaks the chain (internal/audit computes and checks the hashes). A
@@ -47,7 +60,7 @@ type AuditRecord struct {
 	ProjectID         string
 	// Dialect is the API the request reached: scaleway, vaultkv, okms, admin.
 	Dialect string
-	// Action is the route the request matched ("GET /v1/{mount}/data/{path...}"),
+	// Action is the route the request matched ("GET /v1/secret/data/{path...}"),
 	// or the method for a request that matched none.
 	Action string
 

@@ -104,6 +104,33 @@ func Precondition(precondition, resource, id, message string) *Error {
 	return &Error{Code: EPRECONDITION, Message: message, Precondition: precondition, Resource: resource, ResourceID: id}
 }
 
+// ErrorCodeOfStatus returns the code that a dialect's own refusal stands
+// for, one that is not an *Error and has only its HTTP status (a path the
+// server refused, an unknown route, a method a route does not take), so
+// that its audit record names a code, never EINTERNAL for a client's
+// mistake. It returns "" below 400.
+func ErrorCodeOfStatus(status int) string {
+	switch {
+	case status < 400:
+		return ""
+	case status == 401:
+		return EUNAUTHENTICATED
+	case status == 403:
+		return EFORBIDDEN
+	case status == 404:
+		return ENOTFOUND
+	case status == 409:
+		return ECONFLICT
+	case status == 413:
+		return ETOOLARGE
+	case status == 503:
+		return EUNAVAILABLE
+	case status >= 500:
+		return EINTERNAL
+	}
+	return EINVALID
+}
+
 // ErrorCode returns the code of the root *Error in err's chain, EINTERNAL for
 // any other non-nil error and "" for nil.
 func ErrorCode(err error) string {

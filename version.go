@@ -71,6 +71,12 @@ type VersionCreate struct {
 	// CAS, when set, is the check-and-set revision: the write succeeds only
 	// if the secret's latest revision is *CAS (0: the secret has no version).
 	CAS *uint32
+	// JSONObject says that Data is a JSON object as the client sent it (the
+	// Vault and OKMS writes): it must be exactly one JSON object, in UTF-8,
+	// whatever the secret's type (EINVALID). Data of a key_value or other
+	// JSON secret type is held to the same rule by its type; opaque data
+	// written as bytes (Scaleway's base64) may be anything.
+	JSONObject bool
 	// CreateSecret, when set, creates the secret at its path if it does not
 	// exist yet (the Vault and OKMS write semantics). When its Type is "",
 	// the secret is key_value if Data is a flat JSON object (no object or

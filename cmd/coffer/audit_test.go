@@ -1,9 +1,11 @@
 package main
 
 import (
-	"github.com/coffer-dev/coffer"
+	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/coffer-dev/coffer"
 
 	"github.com/coffer-dev/coffer/internal/adminapi"
 )
@@ -33,6 +35,25 @@ func TestAudit(t *testing.T) {
 	one := decode[[]adminapi.AuditRecord](t, c.ok("audit", "query", "--json", "--after", "1", "--limit", "1"))
 	if len(one) != 1 || one[0].Seq != 2 {
 		t.Fatalf("--after 1 --limit 1: %+v", one)
+	}
+
+	// The example of --action's help matches the records of its route.
+	req, err := http.NewRequest("GET", n.URL+"/v1/secret/data/audited", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("X-Vault-Token", n.Creds.SecretKey)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	help := c.ok("audit", "query", "-h")
+	_, example, _ := strings.Cut(help, `e.g. "`)
+	example, _, _ = strings.Cut(example, `"`)
+	byAction := decode[[]adminapi.AuditRecord](t, c.ok("audit", "query", "--json", "--action", example))
+	if example != "GET /v1/secret/data/{path...}" || len(byAction) != 1 || byAction[0].Path != "audited" {
+		t.Fatalf("--action %q (the example of its help): %+v", example, byAction)
 	}
 
 	out = c.ok("audit", "verify")

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,10 +13,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coffer-dev/coffer/internal/postgres/pgtest"
 )
 
 // TestMain lets a test run this binary as `coffer` in a process of its
@@ -80,17 +85,37 @@ func freeAddr(t *testing.T) string {
 }
 
 // TestCrashKeepsEveryRecord kills a real coffer process with SIGKILL while
-// clients write versions and read them, twice, restarting it each time:
+// clients write versions, each with a value of its own, and read them,
+// three times, restarting it each time, on SQLite and on PostgreSQL: every
+// acknowledged write reads back with its value, the revisions have no gap,
 // every version that committed, whether or not its writer heard back, has
-// exactly one ok record in the trail, every acknowledged write is there,
-// and the chain verifies.
+// exactly one ok record in the trail, and `coffer audit verify` passes,
+// through the server and offline.
 func TestCrashKeepsEveryRecord(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts real processes")
 	}
+	t.Run("sqlite", func(t *testing.T) { crashTest(t, "") })
+	t.Run("postgres", func(t *testing.T) { crashTest(t, pgtest.NewSchema(t)) })
+}
+
+// crashes is how many times crashTest kills the server; writesPerRound how
+// many acknowledged writes it waits for before each kill.
+const (
+	crashes        = 3
+	writesPerRound = 40
+)
+
+// crashTest runs the crash test on the PostgreSQL database of store, or on
+// SQLite in the data directory when store is "".
+func crashTest(t *testing.T, store string) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
-	srv := startServer(t, dir, addr)
+	var extra []string
+	if store != "" {
+		extra = []string{"--store", store}
+	}
+	srv := startServer(t, dir, addr, extra...)
 	var creds struct {
 		SecretKey string `json:"secret_key"`
 		ProjectID string `json:"project_id"`
@@ -136,17 +161,27 @@ func TestCrashKeepsEveryRecord(t *testing.T) {
 		resp.Body.Close()
 	}
 
-	acked := map[int]bool{} // revisions whose writers got an answer
+	acked := map[int]string{} // the value of each revision whose writer got an answer
 	var mu sync.Mutex
-	load := func(d time.Duration) {
+	ackedCount := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(acked)
+	}
+	var sent atomic.Int64
+	// load runs 8 writers until the server has acknowledged writesPerRound
+	// more writes, kills it under way, and stops them.
+	load := func() {
 		var wg sync.WaitGroup
 		var stop atomic.Bool
-		for range 8 {
+		for w := range 8 {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				for !stop.Load() {
-					code, body, err := call("POST", base+"/secrets/"+secret.ID+"/versions", `{"data":"Y3Jhc2g="}`)
+					value := fmt.Sprintf("crash-%d-%d", w, sent.Add(1))
+					code, body, err := call("POST", base+"/secrets/"+secret.ID+"/versions",
+						fmt.Sprintf(`{"data":%q}`, base64.StdEncoding.EncodeToString([]byte(value))))
 					if err != nil {
 						continue // the crash
 					}
@@ -156,26 +191,32 @@ func TestCrashKeepsEveryRecord(t *testing.T) {
 						}
 						_ = json.Unmarshal(body, &v)
 						mu.Lock()
-						acked[v.Revision] = true
+						acked[v.Revision] = value
 						mu.Unlock()
 					}
 					_, _, _ = call("GET", base+"/secrets/"+secret.ID+"/versions/latest/access", "")
 				}
 			}()
 		}
-		time.Sleep(d)
+		want := ackedCount() + writesPerRound
+		for deadline := time.Now().Add(2 * time.Minute); ackedCount() < want; time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d writes acknowledged, want %d: %s", ackedCount(), want, srv.logs)
+			}
+		}
 		srv.kill(t) // while the writers are under way
 		stop.Store(true)
 		wg.Wait()
 	}
-	for range 2 {
-		load(time.Second)
-		srv = startServer(t, dir, addr)
+	for range crashes {
+		load()
+		srv = startServer(t, dir, addr, extra...)
 	}
 
-	// Every version that exists has one ok record; every acknowledged one
-	// exists.
+	// The revisions are 1 to the last one, without a gap (nothing was
+	// pruned: max_versions is above what was written).
 	versions := map[int]bool{}
+	last := 0
 	for page := 1; ; page++ {
 		code, body, err := call("GET", base+"/secrets/"+secret.ID+"/versions?page_size=100&page="+strconv.Itoa(page), "")
 		if err != nil || code != 200 {
@@ -189,81 +230,104 @@ func TestCrashKeepsEveryRecord(t *testing.T) {
 		_ = json.Unmarshal(body, &out)
 		for _, v := range out.Versions {
 			versions[v.Revision] = true
+			last = max(last, v.Revision)
 		}
 		if len(out.Versions) < 100 {
 			break
 		}
 	}
-	// Past max_versions the oldest versions are pruned: below the oldest
-	// that remains, a version's absence says nothing.
-	oldest := 0
-	for rev := range versions {
-		if oldest == 0 || rev < oldest {
-			oldest = rev
+	if last >= 1000 {
+		t.Fatalf("%d versions: over max_versions, some were pruned", last)
+	}
+	for rev := 1; rev <= last; rev++ {
+		if !versions[rev] {
+			t.Errorf("revision %d is missing: the revisions 1 to %d have a gap", rev, last)
 		}
 	}
-	for rev := range acked {
-		if rev >= oldest && !versions[rev] {
-			t.Errorf("acknowledged revision %d is missing", rev)
+	// Every acknowledged write reads back with its value.
+	for rev, value := range acked {
+		code, body, err := call("GET", fmt.Sprintf("%s/secrets/%s/versions/%d/access", base, secret.ID, rev), "")
+		var out struct {
+			Data []byte `json:"data"`
+		}
+		if err == nil && code == 200 {
+			err = json.Unmarshal(body, &out)
+		}
+		if err != nil || code != 200 || string(out.Data) != value {
+			t.Errorf("acknowledged revision %d: %d %q %v, want the value written, %q", rev, code, out.Data, err, value)
 		}
 	}
-	okRecords := map[int]int{}
-	after := int64(0)
-	for {
-		req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/coffer/v1/audit?secret_id=%s&page_size=1000&after=%d", addr, secret.ID, after), nil)
-		req.Header.Set("Authorization", "Bearer "+creds.SecretKey)
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var page struct {
-			Records []struct {
-				Action   string `json:"action"`
-				Revision string `json:"revision"`
-				Outcome  string `json:"outcome"`
-			} `json:"records"`
-			Next int64 `json:"next"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&page)
-		resp.Body.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range page.Records {
-			if r.Outcome == "ok" && r.Action == "POST /secret-manager/v1beta1/regions/{region}/secrets/{secret_id}/versions" {
-				n, _ := strconv.Atoi(r.Revision)
-				okRecords[n]++
+
+	// Every version that exists has one ok record. On PostgreSQL the
+	// records of the versions a crash left unanswered join the chain
+	// when a node sweeps them, a minute later: wait for that.
+	okRecords := func() map[int]int {
+		out := map[int]int{}
+		after := int64(0)
+		for {
+			req, _ := http.NewRequest("GET", fmt.Sprintf("http://%s/coffer/v1/audit?secret_id=%s&page_size=1000&after=%d", addr, secret.ID, after), nil)
+			req.Header.Set("Authorization", "Bearer "+creds.SecretKey)
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatal(err)
 			}
+			var page struct {
+				Records []struct {
+					Action   string `json:"action"`
+					Revision string `json:"revision"`
+					Outcome  string `json:"outcome"`
+				} `json:"records"`
+				Next int64 `json:"next"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&page)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range page.Records {
+				if r.Outcome == "ok" && r.Action == "POST /secret-manager/v1beta1/regions/{region}/secrets/{secret_id}/versions" {
+					n, _ := strconv.Atoi(r.Revision)
+					out[n]++
+				}
+			}
+			if page.Next == 0 {
+				return out
+			}
+			after = page.Next
 		}
-		if page.Next == 0 {
-			break
-		}
-		after = page.Next
+	}
+	recorded := okRecords()
+	for deadline := time.Now().Add(3 * time.Minute); store != "" && len(recorded) < len(versions) && time.Now().Before(deadline); {
+		time.Sleep(time.Second)
+		recorded = okRecords()
 	}
 	for rev := range versions {
-		if okRecords[rev] != 1 {
-			t.Errorf("revision %d has %d ok records, want 1", rev, okRecords[rev])
+		if recorded[rev] != 1 {
+			t.Errorf("revision %d has %d ok records, want 1", rev, recorded[rev])
 		}
 	}
-	for rev, n := range okRecords {
-		if rev >= oldest && !versions[rev] || n > 1 {
+	for rev, n := range recorded {
+		if !versions[rev] || n > 1 {
 			t.Errorf("revision %d has %d ok records but does not exist", rev, n)
 		}
 	}
-	t.Logf("%d versions, %d acknowledged, across 2 crashes", len(versions), len(acked))
+	t.Logf("%d versions, %d acknowledged, across %d crashes", len(versions), len(acked), crashes)
 
-	req, _ = http.NewRequest("GET", "http://"+addr+"/coffer/v1/audit/verify", nil)
-	req.Header.Set("Authorization", "Bearer "+creds.SecretKey)
-	resp, err := client.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	// coffer audit verify, through the server and on the database itself.
+	verify := func(args ...string) {
+		t.Helper()
+		var out, errOut bytes.Buffer
+		env := map[string]string{"COFFER_ADDR": "http://" + addr, "COFFER_TOKEN": creds.SecretKey, "COFFER_PROJECT": creds.ProjectID, "COFFER_DATA_DIR": dir}
+		code := run(context.Background(), append([]string{"audit", "verify"}, args...), strings.NewReader(""), &out, &errOut,
+			func(k string) string { return env[k] })
+		if code != 0 || !strings.Contains(out.String(), "the chain is intact") {
+			t.Errorf("coffer audit verify %v: exit %d, %s %s", args, code, out.String(), errOut.String())
+		}
 	}
-	defer resp.Body.Close()
-	var v struct {
-		OK      bool   `json:"ok"`
-		Problem string `json:"problem"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || !v.OK {
-		t.Fatalf("verify after the crashes: %+v, %v", v, err)
+	verify()
+	if store == "" {
+		verify("--offline", "--data-dir", dir)
+	} else {
+		verify("--offline", "--store", store)
 	}
 }

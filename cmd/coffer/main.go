@@ -24,8 +24,10 @@ Usage:
   coffer serve [flags]            run a coffer node
   coffer migrate --store URL      bring a PostgreSQL database to this
                                   program's schema, then exit
-  coffer secret create|list|get|update|delete ...
-  coffer version create|list|access|enable|disable|delete ...
+  coffer secret create|list|get|update|delete|rotate ...
+  coffer version create|list|access|accessed|enable|disable|delete ...
+                                  the versions of a secret (the program's
+                                  own version is coffer --version)
   coffer get REF                  print a secret's value, or one field of a
                                   key-value secret (REF = SECRET_ID#field or
                                   PATH/NAME#field, either with @REVISION)
@@ -38,6 +40,9 @@ Usage:
   coffer iam project|principal|key|policy ...
                                   manage projects, principals, API keys and
                                   their policies
+  coffer cert issue|revoke|ca ...
+                                  client certificates for mutual TLS, and
+                                  the CA that signs them
   coffer trigger create|list|delete ...
                                   manage rotation triggers (webhooks)
   coffer operator rotate-key|status|rotate-root ...
@@ -62,7 +67,8 @@ The client commands read COFFER_ADDR (the server's base URL), COFFER_TOKEN
 comes from admin-credentials.json in the data directory (--data-dir, else
 COFFER_DATA_DIR, else ./coffer-data).
 
-Run "coffer COMMAND -h" for a command's flags.
+Run "coffer COMMAND -h" for a command's flags, "coffer --version" for the
+program's version.
 `
 
 // run runs one command and returns the process exit code.
@@ -78,6 +84,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return migrate(ctx, args[1:], stdout, stderr, getenv)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
+		return 0
+	case "--version", "-version":
+		fmt.Fprintln(stdout, programVersion())
 		return 0
 	}
 	return client(ctx, args, stdin, stdout, stderr, getenv)

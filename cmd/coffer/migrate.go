@@ -16,14 +16,9 @@ import (
 // to change the schema.
 func migrate(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	store := fs.String("store", getenv("COFFER_STORE"), "postgres:// URL of the database (env COFFER_STORE)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "coffer migrate: unexpected argument %q\n", fs.Arg(0))
-		return 2
+	if code, ok := parseCommand(fs, "Bring the PostgreSQL database of --store to this program's schema, then exit.", args, stdout, stderr); !ok {
+		return code
 	}
 	if !node.IsPostgres(*store) {
 		fmt.Fprintln(stderr, "coffer migrate: --store (or COFFER_STORE) must be a postgres:// or postgresql:// URL; "+

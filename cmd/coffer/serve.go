@@ -16,9 +16,15 @@ import (
 	"github.com/coffer-dev/coffer/internal/webhook"
 )
 
+const serveUsage = `
+Run a coffer node: the HTTP APIs on --listen (and, with --tls-listen, on a
+TLS listener that accepts client certificates), its store (SQLite in
+--data-dir, or the PostgreSQL database of --store) and its background jobs,
+until SIGINT or SIGTERM. On first start it creates the data directory, the
+root key and an admin API key (see README.md).`
+
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	var (
 		listen      = fs.String("listen", "127.0.0.1:8080", "address to listen on")
 		dataDir     = fs.String("data-dir", "./coffer-data", "directory of the root key, the first credentials and the SQLite database")
@@ -49,8 +55,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		sealKind    = fs.String("seal", "", "where the root key comes from: file (root.key in the data directory), env (COFFER_ROOT_KEY) or passphrase (Argon2id of the passphrase in --passphrase-file or COFFER_PASSPHRASE); default: env when COFFER_ROOT_KEY is set, else file")
 		passFile    = fs.String("passphrase-file", "", "with --seal passphrase, the file holding the passphrase (mode 0600; default: COFFER_PASSPHRASE)")
 	)
-	if err := fs.Parse(args); err != nil {
-		return 2
+	if code, ok := parseCommand(fs, serveUsage, args, stdout, stderr); !ok {
+		return code
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {

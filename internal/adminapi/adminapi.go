@@ -7,6 +7,7 @@
 package adminapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -182,15 +183,23 @@ func (h *Handler) revokeCertificate(w http.ResponseWriter, r *http.Request) erro
 	return nil
 }
 
-// decode reads one JSON object, refusing unknown fields.
+// decode reads one JSON object in UTF-8, refusing unknown fields.
 func decode(body io.Reader, v any) error {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	b, err := io.ReadAll(body)
+	defer clear(b)
+	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return &coffer.Error{Code: coffer.ETOOLARGE, Message: fmt.Sprintf("the request body must be at most %d bytes", mbe.Limit)}
 		}
+		return coffer.Invalid("body", coffer.ReasonFormat, "the request body could not be read")
+	}
+	if err := coffer.CheckJSONText(b); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return coffer.Invalid("body", coffer.ReasonFormat, "the request body must be one JSON object of the documented fields")
 	}
 	if dec.More() {

@@ -47,14 +47,24 @@ func (e *Engine) CreateSecretWithVersion(ctx context.Context, sc coffer.SecretCr
 	return s, &sv.Version, nil
 }
 
-// checkVersionData checks the data of a new version against the size limit
-// and the CRC32 the writer gave.
+// checkVersionData checks the data of a new version against the size limit,
+// the CRC32 the writer gave and, for a write of a JSON object (Vault, OKMS),
+// its form: one JSON object in UTF-8. The secret's type is checked later,
+// in the write's transaction (validatePayload).
 func (e *Engine) checkVersionData(v coffer.VersionCreate) error {
 	if len(v.Data) > e.limits.MaxPayloadSize {
 		return coffer.Invalid("data", coffer.ReasonConstraint, fmt.Sprintf("data must be at most %d bytes", e.limits.MaxPayloadSize))
 	}
 	if v.DataCRC32 != nil && crc32.ChecksumIEEE(v.Data) != *v.DataCRC32 {
 		return coffer.Invalid("data_crc32", coffer.ReasonConstraint, "data_crc32 does not match the CRC32 (IEEE) of data")
+	}
+	if v.JSONObject {
+		if err := checkJSONText(v.Data); err != nil {
+			return err
+		}
+		if !isJSONObject(v.Data) {
+			return coffer.Invalid("data", coffer.ReasonFormat, "data must be a JSON object")
+		}
 	}
 	return nil
 }

@@ -76,8 +76,8 @@ func (e *Engine) iam(ctx context.Context, write bool, fn func(c *coffer.Caller, 
 // CreateProject creates a project of the caller's organization with its
 // default protection key. Returns EINVALID, ECONFLICT, EFORBIDDEN.
 func (e *Engine) CreateProject(ctx context.Context, name string) (*coffer.Project, error) {
-	if name == "" || len(name) > maxNameLen || !utf8.ValidString(name) {
-		return nil, coffer.Invalid("name", coffer.ReasonConstraint, "name must be 1 to 255 bytes of UTF-8")
+	if err := validateDisplayName("name", name); err != nil {
+		return nil, err
 	}
 	var p *coffer.Project
 	err := e.iam(ctx, true, func(c *coffer.Caller, tx storage.Tx, _ storage.IAMTx) error {
@@ -142,8 +142,8 @@ func (e *Engine) CreatePrincipal(ctx context.Context, in coffer.PrincipalCreate)
 	if in.Kind != coffer.PrincipalUser && in.Kind != coffer.PrincipalApplication {
 		return nil, coffer.Invalid("kind", coffer.ReasonConstraint, "kind must be user or application")
 	}
-	if in.Name == "" || len(in.Name) > maxNameLen || !utf8.ValidString(in.Name) {
-		return nil, coffer.Invalid("name", coffer.ReasonConstraint, "name must be 1 to 255 bytes of UTF-8")
+	if err := validateDisplayName("name", in.Name); err != nil {
+		return nil, err
 	}
 	var p *coffer.Principal
 	err := e.iam(ctx, true, func(c *coffer.Caller, tx storage.Tx, _ storage.IAMTx) error {

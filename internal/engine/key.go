@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/envelope"
@@ -23,8 +22,8 @@ func (e *Engine) CreateProtectionKey(ctx context.Context, projectID, name string
 	if err := validateID("project_id", projectID); err != nil {
 		return "", err
 	}
-	if name == "" || len(name) > maxNameLen || !utf8.ValidString(name) {
-		return "", coffer.Invalid("name", coffer.ReasonConstraint, "name must be 1 to 255 bytes of UTF-8")
+	if err := validateDisplayName("name", name); err != nil {
+		return "", err
 	}
 	var id string
 	err = e.update(ctx, func(tx storage.Tx) error {

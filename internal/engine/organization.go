@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -115,8 +114,8 @@ func (e *Engine) seedOrganization(ctx context.Context, tx storage.Tx, name, keyD
 // Names are unique across the store, so that operators can tell
 // organizations apart. Returns EINVALID, ECONFLICT, EFORBIDDEN.
 func (e *Engine) CreateOrganization(ctx context.Context, name string) (*coffer.OrganizationCreated, error) {
-	if name == "" || len(name) > maxNameLen || !utf8.ValidString(name) {
-		return nil, coffer.Invalid("name", coffer.ReasonConstraint, "name must be 1 to 255 bytes of UTF-8")
+	if err := validateDisplayName("name", name); err != nil {
+		return nil, err
 	}
 	c, err := caller(ctx)
 	if err != nil {

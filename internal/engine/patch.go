@@ -23,6 +23,9 @@ func (e *Engine) PatchVersion(ctx context.Context, secretID string, in coffer.Ve
 	if len(in.Patch) > e.limits.MaxPayloadSize {
 		return nil, nil, coffer.Invalid("data", coffer.ReasonConstraint, fmt.Sprintf("data must be at most %d bytes", e.limits.MaxPayloadSize))
 	}
+	if err := checkJSONText(in.Patch); err != nil {
+		return nil, nil, err
+	}
 	patch, ok := decodeObject(in.Patch)
 	if !ok {
 		return nil, nil, coffer.Invalid("data", coffer.ReasonFormat, "the patch must be a JSON object")

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/coffer-dev/coffer"
 )
@@ -62,8 +63,21 @@ func payloadProblems(problems []string) error {
 	return coffer.Invalid("data", coffer.ReasonFormat, strings.Join(problems, ""))
 }
 
-// jsonObject parses data as one JSON object.
+// checkJSONText refuses JSON data that is not UTF-8 (RFC 8259, section
+// 8.1). encoding/json would accept it, keep it raw in a json.RawMessage
+// and hand it back inside JSON answers, which then are not JSON either.
+func checkJSONText(data []byte) error {
+	if !utf8.Valid(data) {
+		return coffer.Invalid("data", coffer.ReasonFormat, "data must be valid UTF-8")
+	}
+	return nil
+}
+
+// jsonObject parses data as one JSON object, in UTF-8.
 func jsonObject(data []byte) (map[string]json.RawMessage, error) {
+	if err := checkJSONText(data); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	var obj map[string]json.RawMessage
 	if err := dec.Decode(&obj); err != nil || obj == nil || dec.More() {

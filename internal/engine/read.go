@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/storage"
@@ -156,7 +157,8 @@ func (e *Engine) readIn(ctx context.Context, tx storage.Tx, c *coffer.Caller, in
 	return false, nil
 }
 
-// isJSONObject reports whether data is exactly one JSON object.
+// isJSONObject reports whether data is exactly one JSON object, in UTF-8
+// (json.Valid alone lets invalid bytes through inside strings).
 func isJSONObject(data []byte) bool {
-	return bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) && json.Valid(data)
+	return bytes.HasPrefix(bytes.TrimSpace(data), []byte("{")) && utf8.Valid(data) && json.Valid(data)
 }

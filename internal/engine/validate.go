@@ -68,6 +68,24 @@ func validateName(field, name string) error {
 	return nil
 }
 
+// validateDisplayName checks the name of an organization, a project, a
+// principal or a protection key: 1 to 255 bytes of UTF-8 without control
+// characters. A NUL, an escape sequence or a line break in a name would
+// reach terminals, logs and the other systems that show it (C strings end
+// at a NUL). The names that are also paths (secrets, folders, key vaults,
+// labels, triggers) follow the stricter rule of validSegment, which holds
+// no control character either.
+func validateDisplayName(field, name string) error {
+	if name == "" || len(name) > maxNameLen || !utf8.ValidString(name) || hasControl(name) {
+		return coffer.Invalid(field, coffer.ReasonConstraint, field+" must be 1 to 255 bytes of UTF-8 without control characters")
+	}
+	return nil
+}
+
+// hasControl reports whether s holds a control character: C0 (NUL to US),
+// DEL or C1.
+func hasControl(s string) bool { return strings.ContainsFunc(s, unicode.IsControl) }
+
 // NormalizePath checks a folder path and returns it in canonical form: ""
 // becomes "/", a trailing slash is dropped. A path must start with "/" and
 // its segments follow the name rules; "." and ".." segments, empty segments
@@ -114,7 +132,7 @@ func normalizeTags(tags []string) ([]string, error) {
 	out := make([]string, 0, len(tags))
 	seen := make(map[string]bool, len(tags))
 	for _, t := range tags {
-		if t == "" || len(t) > maxTagLen || !utf8.ValidString(t) || strings.ContainsFunc(t, isControl) {
+		if t == "" || len(t) > maxTagLen || !utf8.ValidString(t) || hasControl(t) {
 			return nil, coffer.Invalid("tags", coffer.ReasonFormat, fmt.Sprintf("each tag must be 1 to %d printable characters", maxTagLen))
 		}
 		if !seen[t] {
@@ -124,8 +142,6 @@ func normalizeTags(tags []string) ([]string, error) {
 	}
 	return out, nil
 }
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // validateType returns the secret type to store: "" becomes opaque.
 func validateType(t coffer.SecretType) (coffer.SecretType, error) {

@@ -69,6 +69,9 @@ func TestValidatePayload(t *testing.T) {
 		{coffer.TypeKeyValue, `["a"]`, false},
 		{coffer.TypeKeyValue, `{"a":"b"} {}`, false},
 		{coffer.TypeKeyValue, `not json`, false},
+		{coffer.TypeKeyValue, "{\"a\":\"\xff\"}", false},
+		{coffer.TypeKeyValue, "{\"\xc3\":\"b\"}", false},
+		{coffer.TypeBasicCredentials, "{\"username\":\"u\",\"password\":\"\xfe\"}", false},
 		{coffer.TypeBasicCredentials, `{"username":"u","password":"p"}`, true},
 		{coffer.TypeBasicCredentials, `{"username":"u"}`, false},
 		{coffer.TypeBasicCredentials, `{"username":"u","password":1}`, false},
@@ -105,4 +108,48 @@ func TestValidatePayload(t *testing.T) {
 
 func jsonString(s string) string {
 	return `"` + strings.ReplaceAll(s, "\n", `\n`) + `"`
+}
+
+// TestCheckVersionData checks the form of a JSON object write (Vault,
+// OKMS): one JSON object in UTF-8; opaque bytes written without the flag
+// may be anything.
+func TestCheckVersionData(t *testing.T) {
+	e := &Engine{limits: Limits{MaxPayloadSize: 1 << 10}}
+	for _, tc := range []struct {
+		data string
+		json bool
+		ok   bool
+	}{
+		{`{"a":"b"}`, true, true},
+		{`{"a":{"b":[1]}}`, true, true},
+		{"{\"a\":\"\xff\"}", true, false},
+		{"{\"a\":\"\xff\"}", false, true},
+		{`["a"]`, true, false},
+		{`{"a":1} {}`, true, false},
+		{"\x00\xff", false, true},
+	} {
+		err := e.checkVersionData(coffer.VersionCreate{Data: coffer.Payload(tc.data), JSONObject: tc.json})
+		if tc.ok != (err == nil) || err != nil && coffer.ErrorCode(err) != coffer.EINVALID {
+			t.Errorf("checkVersionData(%q, JSONObject %v) = %v, want ok=%v", tc.data, tc.json, err, tc.ok)
+		}
+	}
+}
+
+func TestValidateDisplayName(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"admin", true}, {"Équipe paie", true}, {"a b-c_d.e", true}, {strings.Repeat("x", 255), true},
+		{"", false}, {strings.Repeat("x", 256), false}, {"a\x00b", false}, {"a\nb", false}, {"a\tb", false},
+		{"a\x1b[31mb", false}, {"a\x7fb", false}, {"a\u0085b", false}, {"a\xffb", false},
+	} {
+		err := validateDisplayName("name", tc.name)
+		if tc.ok != (err == nil) || err != nil && coffer.ErrorCode(err) != coffer.EINVALID {
+			t.Errorf("validateDisplayName(%q) = %v, want ok=%v", tc.name, err, tc.ok)
+		}
+	}
+	if _, err := normalizeTags([]string{"ok", "a\u0085b"}); coffer.ErrorCode(err) != coffer.EINVALID {
+		t.Errorf("a tag with a C1 control character: %v", err)
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"time"
 
 	"github.com/coffer-dev/coffer"
@@ -76,11 +75,8 @@ func (e *Engine) CreateVersion(ctx context.Context, secretID string, in coffer.V
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(in.Data) > e.limits.MaxPayloadSize {
-		return nil, nil, coffer.Invalid("data", coffer.ReasonConstraint, fmt.Sprintf("data must be at most %d bytes", e.limits.MaxPayloadSize))
-	}
-	if in.DataCRC32 != nil && crc32.ChecksumIEEE(in.Data) != *in.DataCRC32 {
-		return nil, nil, coffer.Invalid("data_crc32", coffer.ReasonConstraint, "data_crc32 does not match the CRC32 (IEEE) of data")
+	if err := e.checkVersionData(in); err != nil {
+		return nil, nil, err
 	}
 	var newSecret *coffer.Secret
 	if secretID == "" {

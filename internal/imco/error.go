@@ -108,11 +108,21 @@ func toError(err error) (int, any) {
 // writeError writes err in IMCO's format. Internal errors are logged once,
 // with the request id; the client only learns that one happened.
 func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err error) {
-	coffer.AuditEntryFromContext(ctx).SetErrorCode(coffer.ErrorCode(err))
+	coffer.AuditEntryFromContext(ctx).SetErrorCode(errorCode(err))
 	status, body := toError(err)
 	if status >= 500 {
 		h.log.ErrorContext(ctx, "request failed", "dialect", "imco",
 			"request_id", coffer.RequestIDFromContext(ctx), "error", err)
 	}
 	writeJSON(w, status, body)
+}
+
+// errorCode returns the coffer code err stands for: its own, or for an
+// answer about the URL (routeError), the one its status stands for.
+func errorCode(err error) string {
+	var re *routeError
+	if errors.As(err, &re) {
+		return coffer.ErrorCodeOfStatus(re.status)
+	}
+	return coffer.ErrorCode(err)
 }

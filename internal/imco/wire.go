@@ -59,6 +59,9 @@ func decodeBody(r *http.Request, v any) error {
 // IMCO ignores parameters it does not permit; a field of the wrong type is
 // a field error.
 func decodeJSON(body []byte, v any) error {
+	if err := coffer.CheckJSONText(body); err != nil {
+		return err
+	}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 {
 		body = []byte("{}")

@@ -103,11 +103,25 @@ func toError(err error) (int, errorJSON) {
 // writeError writes err in NAVER's format. Internal errors are logged once,
 // with the request id; the client only learns that one happened.
 func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err error) {
-	coffer.AuditEntryFromContext(ctx).SetErrorCode(coffer.ErrorCode(err))
+	coffer.AuditEntryFromContext(ctx).SetErrorCode(errorCode(err))
 	status, body := toError(err)
 	if status >= 500 {
 		h.log.ErrorContext(ctx, "request failed", "dialect", "ncloud",
 			"request_id", coffer.RequestIDFromContext(ctx), "error", err)
 	}
 	writeJSON(w, status, body)
+}
+
+// errorCode returns the coffer code err stands for: its own, or for an
+// answer about the URL (routeError), the one its status stands for.
+func errorCode(err error) string {
+	var re *routeError
+	if errors.As(err, &re) {
+		return coffer.ErrorCodeOfStatus(re.wire.status)
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return coffer.ETOOLARGE
+	}
+	return coffer.ErrorCode(err)
 }

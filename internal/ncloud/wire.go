@@ -70,6 +70,9 @@ func decodeBody(r *http.Request, v any) error {
 
 // parseBody decodes b, a JSON object or nothing, into v.
 func parseBody(b []byte, v any) error {
+	if err := coffer.CheckJSONText(b); err != nil {
+		return err
+	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		b = []byte("{}")
 	}

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/coffer-dev/coffer"
@@ -159,6 +160,29 @@ type Credentials struct {
 	APIURL         string `json:"api_url"`
 }
 
+// warnOpenDataDir warns when the data directory lets other users in. It
+// holds the root key, the admin credentials and, with SQLite, the database
+// (whose names, metadata and audit trail are not sealed): coffer creates
+// them 0600, but whatever else is written beside them (a copy of the
+// database, a backup, an export) is only as private as the directory. A
+// new directory is made 0700; an existing one keeps its mode. Decision: coffer warns rather than tightens it, as
+// the directory is the operator's (a mount point, a directory a backup
+// agent's group reads) and a mode changed behind their back could break
+// what they set up.
+func warnOpenDataDir(dir string, log *slog.Logger) {
+	if runtime.GOOS == "windows" {
+		return
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		log.Warn("the data directory is open to other users: coffer's files in it are private, but copies made beside them would not be; run: chmod 700 "+dir,
+			"path", dir, "mode", fmt.Sprintf("%#o", perm))
+	}
+}
+
 // ErrNoRootKey means the store holds data but no root key was given:
 // starting would create a new key that cannot open the data.
 var ErrNoRootKey = errors.New("the store holds data but its root key is missing: " +
@@ -184,6 +208,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
+	warnOpenDataDir(cfg.DataDir, cfg.Logger)
 	keyPath := filepath.Join(cfg.DataDir, RootKeyFile)
 	noKey := cfg.RootKey == "" && cfg.Passphrase == nil && !exists(keyPath)
 	if noKey && cfg.Store == "" && exists(filepath.Join(cfg.DataDir, DatabaseFile)) {

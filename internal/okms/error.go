@@ -129,7 +129,7 @@ func toError(err error) (int, errorJSON) {
 // once, with the request and error ids; the client only learns that one
 // happened.
 func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err error) {
-	coffer.AuditEntryFromContext(ctx).SetErrorCode(coffer.ErrorCode(err))
+	coffer.AuditEntryFromContext(ctx).SetErrorCode(errorCode(err))
 	status, body := toError(err)
 	body.ErrorID = coffer.NewRequestID()
 	body.RequestID = coffer.RequestIDFromContext(ctx)
@@ -144,4 +144,14 @@ func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err err
 		w.Header().Set("WWW-Authenticate", `Bearer realm="okms"`)
 	}
 	writeJSON(w, status, body)
+}
+
+// errorCode returns the coffer code err stands for: its own, or for an
+// answer about the URL (routeError), the one its status stands for.
+func errorCode(err error) string {
+	var re *routeError
+	if errors.As(err, &re) {
+		return coffer.ErrorCodeOfStatus(re.status)
+	}
+	return coffer.ErrorCode(err)
 }

@@ -40,6 +40,9 @@ func decodeBody(r *http.Request, v any) error {
 // decodeJSON decodes one JSON object from body into v. Raw JSON values in v
 // (version data) keep the exact bytes the client sent.
 func decodeJSON(body []byte, v any) error {
+	if err := coffer.CheckJSONText(body); err != nil {
+		return err
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}

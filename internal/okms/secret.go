@@ -64,7 +64,7 @@ func (h *Handler) createSecret(w http.ResponseWriter, r *http.Request) error {
 	if st.versionTTL != nil {
 		in.VersionTTL = *st.versionTTL
 	}
-	s, _, err := h.svc.CreateSecretWithVersion(r.Context(), in, coffer.VersionCreate{Data: data})
+	s, _, err := h.svc.CreateSecretWithVersion(r.Context(), in, coffer.VersionCreate{Data: data, JSONObject: true})
 	if err != nil {
 		return err
 	}
@@ -134,7 +134,7 @@ func (h *Handler) updateSecret(w http.ResponseWriter, r *http.Request, t target)
 		}
 	}
 	if req.Version != nil {
-		if s, _, err = h.svc.CreateVersion(r.Context(), s.ID, coffer.VersionCreate{Data: data, CAS: cas}); err != nil {
+		if s, _, err = h.svc.CreateVersion(r.Context(), s.ID, coffer.VersionCreate{Data: data, CAS: cas, JSONObject: true}); err != nil {
 			return err
 		}
 	}

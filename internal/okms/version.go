@@ -50,7 +50,7 @@ func (h *Handler) createVersion(w http.ResponseWriter, r *http.Request, t target
 	if err != nil {
 		return err
 	}
-	_, v, err := h.svc.CreateVersion(r.Context(), s.ID, coffer.VersionCreate{Data: data, CAS: cas})
+	_, v, err := h.svc.CreateVersion(r.Context(), s.ID, coffer.VersionCreate{Data: data, CAS: cas, JSONObject: true})
 	if err != nil {
 		return err
 	}

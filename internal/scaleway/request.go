@@ -38,6 +38,9 @@ func decodeBody(r *http.Request, v any) error {
 
 // decodeJSON decodes one JSON object from body into v.
 func decodeJSON(body []byte, v any) error {
+	if err := coffer.CheckJSONText(body); err != nil {
+		return err
+	}
 	if len(body) == 0 {
 		body = []byte("{}")
 	}

@@ -136,6 +136,11 @@ func auditRecord(r *http.Request, m *mount, entry *coffer.AuditEntry, status int
 		rec.Outcome = coffer.AuditOK
 	} else if rec.Outcome != coffer.AuditOK {
 		rec.ErrorCode = entry.ErrorCode()
+	} else if code := entry.ErrorCode(); code != "" {
+		// The dialect answered a refusal as a success, as its vendor
+		// does (a Vault delete of a key the caller may not see is a
+		// 204): the record says what the engine said.
+		rec.ErrorCode, rec.Outcome = code, coffer.AuditOutcomeOfCode(code)
 	}
 	if c := entry.Caller(); c != nil {
 		if c.Principal != nil {

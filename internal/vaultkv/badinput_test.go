@@ -101,7 +101,7 @@ func TestBadInput(t *testing.T) {
 		{name: "null data", method: "PUT", path: "/v1/secret/data/app/key", body: `{"data":null}`, status: 400, msgs: []string{"no data provided"}},
 		{name: "data a string", method: "PUT", path: "/v1/secret/data/app/key", body: `{"data":"x"}`, status: 400, msgs: []string{"data must be a JSON object, not a string"}},
 		{name: "data an array", method: "POST", path: "/v1/secret/data/app/key", body: `{"data":[1]}`, status: 400, msgs: []string{"data must be a JSON object, not an array"}},
-		{name: "data not UTF-8", method: "POST", path: "/v1/secret/data/app/key", body: "{\"data\":{\"a\":\"\xff\"}}", status: 400, msgs: []string{"data must be valid UTF-8"}},
+		{name: "data not UTF-8", method: "POST", path: "/v1/secret/data/app/key", body: "{\"data\":{\"a\":\"\xff\"}}", status: 400, msgs: []string{"the request body must be valid UTF-8"}},
 		{name: "cas garbage", method: "PUT", path: "/v1/secret/data/app/key", body: `{"data":{},"options":{"cas":"abc"}}`, status: 400, msgs: []string{"error parsing check-and-set parameter"}},
 		{name: "cas object", method: "PUT", path: "/v1/secret/data/app/key", body: `{"data":{},"options":{"cas":{}}}`, status: 400, msgs: []string{"error parsing check-and-set parameter"}},
 		{name: "cas fraction", method: "PUT", path: "/v1/secret/data/app/key", body: `{"data":{},"options":{"cas":1.5}}`, status: 400, msgs: []string{"error parsing check-and-set parameter"}},

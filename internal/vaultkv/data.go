@@ -158,6 +158,7 @@ func (h *Handler) writeData(w http.ResponseWriter, r *http.Request, project, p s
 	}
 	s, v, err := h.svc.CreateVersion(r.Context(), "", coffer.VersionCreate{
 		Data:         coffer.Payload(data),
+		JSONObject:   true,
 		CAS:          cas,
 		CreateSecret: &coffer.SecretCreate{ProjectID: project, Path: folder, Name: name},
 	})
@@ -218,6 +219,7 @@ func (h *Handler) deleteData(w http.ResponseWriter, r *http.Request, project, p 
 	ctx := r.Context()
 	s, err := h.lookup(ctx, project, p)
 	if notFound(err) {
+		answeredDone(ctx, err)
 		writeNoContent(w)
 		return nil
 	} else if err != nil {

@@ -74,10 +74,20 @@ func toError(err error) (int, errorJSON) {
 	return status, errorJSON{Errors: []string{coffer.ErrorMessage(err)}}
 }
 
+// errorCode returns the coffer code err stands for: its own, or for an
+// answer of this dialect's own, the one its status stands for.
+func errorCode(err error) string {
+	var se *statusError
+	if errors.As(err, &se) {
+		return coffer.ErrorCodeOfStatus(se.status)
+	}
+	return coffer.ErrorCode(err)
+}
+
 // writeError writes err in Vault's format. Internal errors are logged once,
 // with the request id; the client only learns that one happened.
 func (h *Handler) writeError(ctx context.Context, w http.ResponseWriter, err error) {
-	coffer.AuditEntryFromContext(ctx).SetErrorCode(coffer.ErrorCode(err))
+	coffer.AuditEntryFromContext(ctx).SetErrorCode(errorCode(err))
 	status, body := toError(err)
 	if status >= 500 {
 		h.log.ErrorContext(ctx, "request failed", "dialect", "vaultkv",
@@ -93,6 +103,13 @@ func versionGone(err error) bool {
 	e := coffer.AsError(err)
 	return e != nil && e.Code == coffer.EPRECONDITION && e.Resource == "secret_version" &&
 		e.Precondition != coffer.PreconditionNotJSONObject
+}
+
+// answeredDone notes, for the audit record, the error a request answered
+// as done, as Vault answers a delete of a key that does not exist (or that
+// the caller may not see) with a 204: the record says what happened.
+func answeredDone(ctx context.Context, err error) {
+	coffer.AuditEntryFromContext(ctx).SetErrorCode(coffer.ErrorCode(err))
 }
 
 // notFound reports whether err is ENOTFOUND.

@@ -170,6 +170,7 @@ func (h *Handler) deleteMetadata(w http.ResponseWriter, r *http.Request, project
 	ctx := r.Context()
 	s, err := h.lookup(ctx, project, p)
 	if notFound(err) {
+		answeredDone(ctx, err)
 		writeNoContent(w)
 		return nil
 	} else if err != nil {

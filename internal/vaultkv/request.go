@@ -12,7 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/coffer-dev/coffer"
 )
@@ -127,6 +126,9 @@ func readBody(r *http.Request) (body []byte, fields map[string]json.RawMessage, 
 // decodeFields decodes a request body: a JSON object, null, or nothing at
 // all (an empty object).
 func decodeFields(body []byte) (map[string]json.RawMessage, error) {
+	if err := coffer.CheckJSONText(body); err != nil {
+		return nil, badRequest("%s", coffer.ErrorMessage(err))
+	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return map[string]json.RawMessage{}, nil
 	}
@@ -193,9 +195,6 @@ func dataField(fields map[string]json.RawMessage) (json.RawMessage, error) {
 	}
 	if k := kind(raw); k != "object" {
 		return nil, badRequest("data must be a JSON object, not %s", withArticle(k))
-	}
-	if !utf8.Valid(raw) {
-		return nil, badRequest("data must be valid UTF-8")
 	}
 	return raw, nil
 }

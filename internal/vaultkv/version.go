@@ -67,6 +67,7 @@ func (h *Handler) versions(w http.ResponseWriter, r *http.Request, project, noVe
 	ctx := r.Context()
 	s, err := h.lookup(ctx, project, p)
 	if notFound(err) {
+		answeredDone(ctx, err)
 		writeNoContent(w)
 		return nil
 	} else if err != nil {
