@@ -37,7 +37,7 @@ func TestProgramUsage(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^  coffer ([a-z]+)`).FindAllStringSubmatch(out, -1) {
 		listed[m[1]] = true
 	}
-	commands := []string{"serve", "migrate", "secret", "version", "get", "run", "vault", "sync", "iam", "cert", "trigger", "audit", "bench"}
+	commands := []string{"serve", "migrate", "secret", "version", "get", "run", "vault", "sync", "iam", "cert", "trigger", "audit", "bench", "backup", "restore", "export", "import", "operator"}
 	for _, c := range commands {
 		if !listed[c] {
 			t.Errorf("--help does not list %q:\n%s", c, out)
