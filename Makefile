@@ -16,14 +16,14 @@ build:
 NODETEST = github.com/coffer-dev/coffer/internal/node/nodetest
 
 test:
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 	@if [ -z "$$COFFER_TEST_POSTGRES" ]; then \
 	  echo "COFFER_TEST_POSTGRES is not set: the PostgreSQL tests were skipped"; \
 	else \
 	  pkgs=$$($(GO) list -f '{{.ImportPath}}{{range .TestImports}} {{.}}{{end}}{{range .XTestImports}} {{.}}{{end}}' ./... | \
 	    awk '{for (i = 2; i <= NF; i++) if ($$i == "$(NODETEST)") { print $$1; break }}' | grep -v '/internal/cluster$$'); \
 	  echo "== integration packages on PostgreSQL:" $$pkgs; \
-	  COFFER_TEST_BACKEND=postgres $(GO) test -race -count=1 $$pkgs; \
+	  COFFER_TEST_BACKEND=postgres $(GO) test -race -count=1 -timeout 30m $$pkgs; \
 	fi
 
 lint:
