@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -20,32 +19,6 @@ import (
 )
 
 const testPassphrase = "correct horse battery staple"
-
-// startServerWith runs `coffer serve` with extra arguments, like
-// startServer.
-func startServerWith(t *testing.T, dataDir, addr string, extra ...string) *server {
-	t.Helper()
-	args := append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--job-interval", "1h"}, extra...)
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "COFFER_TEST_AS_COFFER=1")
-	logs := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = io.Discard, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	s := &server{cmd: cmd, addr: addr, logs: logs}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			return s
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("coffer serve did not answer: %v\n%s", err, logs)
-		}
-	}
-}
 
 // runCLI runs a coffer client command in this process with the given
 // environment.
@@ -107,21 +80,6 @@ func (v *vault) get(path string) (string, error) {
 	return out.Data.Data["v"], nil
 }
 
-func readCreds(t *testing.T, dir string) (secretKey string) {
-	t.Helper()
-	var creds struct {
-		SecretKey string `json:"secret_key"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "admin-credentials.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &creds); err != nil {
-		t.Fatal(err)
-	}
-	return creds.SecretKey
-}
-
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)
@@ -167,8 +125,8 @@ func testBackupUnderLoad(t *testing.T, srcStore, dstStore string) {
 	if srcStore != "" {
 		extra = []string{"--store", srcStore}
 	}
-	startServerWith(t, src, addr, extra...)
-	v := &vault{addr: addr, token: readCreds(t, src), http: &http.Client{Timeout: 30 * time.Second}}
+	startServer(t, src, addr, extra...)
+	v := &vault{addr: addr, token: readAdminCreds(t, src).SecretKey, http: &http.Client{Timeout: 30 * time.Second}}
 
 	// Writers write new secrets, and new versions of a few, until told to
 	// stop; acked holds the last value acknowledged for each path.
@@ -299,7 +257,7 @@ func testBackupUnderLoad(t *testing.T, srcStore, dstStore string) {
 	if dstStore != "" {
 		extra = []string{"--store", dstStore}
 	}
-	startServerWith(t, dst, addr2, extra...)
+	startServer(t, dst, addr2, extra...)
 	v2 := &vault{addr: addr2, token: v.token, http: v.http}
 	for path, want := range before {
 		got, err := v2.get(path)
@@ -342,8 +300,8 @@ func testBackupUnderRootKey(t *testing.T) {
 	dir := t.TempDir()
 	src := filepath.Join(dir, "src")
 	addr := freeAddr(t)
-	startServerWith(t, src, addr)
-	v := &vault{addr: addr, token: readCreds(t, src), http: &http.Client{Timeout: 30 * time.Second}}
+	startServer(t, src, addr)
+	v := &vault{addr: addr, token: readAdminCreds(t, src).SecretKey, http: &http.Client{Timeout: 30 * time.Second}}
 	if err := v.put("rk/one", "value-0-1"); err != nil {
 		t.Fatal(err)
 	}
@@ -375,7 +333,7 @@ func testBackupUnderRootKey(t *testing.T) {
 		t.Fatalf("coffer restore --root-key: %d %s %s", code, out, errOut)
 	}
 	addr2 := freeAddr(t)
-	startServerWith(t, dst, addr2)
+	startServer(t, dst, addr2)
 	if got, err := (&vault{addr: addr2, token: v.token, http: v.http}).get("rk/one"); err != nil || got != "value-0-1" {
 		t.Fatalf("restored: %q %v", got, err)
 	}

@@ -52,7 +52,7 @@ func startServer(t *testing.T, dataDir, addr string, extra ...string) *server {
 	}
 	s := &server{cmd: cmd, addr: addr, logs: logs}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err == nil {
 			resp.Body.Close()
@@ -71,6 +71,27 @@ func (s *server) kill(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = s.cmd.Wait()
+}
+
+// adminCreds is what a first start writes to admin-credentials.json in
+// its data directory.
+type adminCreds struct {
+	SecretKey string `json:"secret_key"`
+	ProjectID string `json:"project_id"`
+}
+
+// readAdminCreds reads the admin credentials of the data directory dir.
+func readAdminCreds(t *testing.T, dir string) adminCreds {
+	t.Helper()
+	var c adminCreds
+	b, err := os.ReadFile(filepath.Join(dir, "admin-credentials.json"))
+	if err == nil {
+		err = json.Unmarshal(b, &c)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // freeAddr returns a loopback address no one listens on.
@@ -116,17 +137,7 @@ func crashTest(t *testing.T, store string) {
 		extra = []string{"--store", store}
 	}
 	srv := startServer(t, dir, addr, extra...)
-	var creds struct {
-		SecretKey string `json:"secret_key"`
-		ProjectID string `json:"project_id"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "admin-credentials.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &creds); err != nil {
-		t.Fatal(err)
-	}
+	creds := readAdminCreds(t, dir)
 	base := "http://" + addr + "/secret-manager/v1beta1/regions/fr-par"
 	client := &http.Client{Timeout: 10 * time.Second}
 	call := func(method, url, body string) (int, []byte, error) {

@@ -8,13 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -32,39 +30,12 @@ type instance struct {
 func startInstance(t *testing.T, store string) *instance {
 	t.Helper()
 	dir, addr := t.TempDir(), freeAddr(t)
-	args := []string{"serve", "--data-dir", dir, "--listen", addr, "--job-interval", "1h"}
+	var extra []string
 	if store != "" {
-		args = append(args, "--store", store)
+		extra = []string{"--store", store}
 	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "COFFER_TEST_AS_COFFER=1")
-	logs := &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = io.Discard, logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(20 * time.Millisecond) {
-		resp, err := http.Get("http://" + addr + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("coffer serve did not answer: %v\n%s", err, logs)
-		}
-	}
-	var creds struct {
-		SecretKey string `json:"secret_key"`
-		ProjectID string `json:"project_id"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "admin-credentials.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &creds); err != nil {
-		t.Fatal(err)
-	}
+	startServer(t, dir, addr, extra...)
+	creds := readAdminCreds(t, dir)
 	return &instance{addr: "http://" + addr, token: creds.SecretKey, project: creds.ProjectID}
 }
 

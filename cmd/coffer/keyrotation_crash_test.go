@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -27,17 +25,7 @@ func TestKeyRewrapSurvivesKill(t *testing.T) {
 	dir := t.TempDir()
 	addr := freeAddr(t)
 	srv := startServer(t, dir, addr)
-	var creds struct {
-		SecretKey string `json:"secret_key"`
-		ProjectID string `json:"project_id"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "admin-credentials.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &creds); err != nil {
-		t.Fatal(err)
-	}
+	creds := readAdminCreds(t, dir)
 	client := &http.Client{Timeout: 10 * time.Second}
 	call := func(method, path, body string) (int, []byte, error) {
 		req, err := http.NewRequest(method, "http://"+addr+path, bytes.NewReader([]byte(body)))

@@ -10,8 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -68,17 +66,7 @@ func TestSyncCrashBetweenRemoteAndLocal(t *testing.T) {
 		return s
 	}
 	srv := start()
-	var creds struct {
-		SecretKey string `json:"secret_key"`
-		ProjectID string `json:"project_id"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "admin-credentials.json"))
-	if err == nil {
-		err = json.Unmarshal(b, &creds)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	creds := readAdminCreds(t, dir)
 	call := func(method, path string, body any, out any) {
 		t.Helper()
 		var rd io.Reader
