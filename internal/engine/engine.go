@@ -75,6 +75,10 @@ type Config struct {
 	// JobTimeout is how long a rotation job may stay open before the
 	// scheduler fails it; DefaultJobTimeout when 0.
 	JobTimeout time.Duration
+	// ObserveTx, when set, is told of every transaction the engine ran:
+	// a write or a read, how long it took, and whether it failed
+	// (internal/metrics).
+	ObserveTx func(write bool, took time.Duration, err error)
 }
 
 // Engine implements the coffer services over a store and a keyring.
@@ -88,6 +92,7 @@ type Engine struct {
 
 	webhooks   Webhooks
 	jobTimeout time.Duration
+	observeTx  func(write bool, took time.Duration, err error)
 	// bg tracks the trigger deliveries under way; bgStop ends bgCtx,
 	// under which they run (Close).
 	bg     sync.WaitGroup
@@ -130,6 +135,7 @@ func New(cfg Config) *Engine {
 
 		webhooks:   cfg.Webhooks,
 		jobTimeout: cfg.JobTimeout,
+		observeTx:  cfg.ObserveTx,
 	}
 	if e.jobTimeout <= 0 {
 		e.jobTimeout = DefaultJobTimeout
@@ -161,7 +167,13 @@ func (e *Engine) Now() time.Time {
 // fn's error, or the store's, as it is: callers turn storage errors into
 // application errors with storageErr where they know the resource.
 func (e *Engine) view(ctx context.Context, fn func(tx storage.Tx) error) error {
-	return e.store.View(ctx, fn)
+	if e.observeTx == nil {
+		return e.store.View(ctx, fn)
+	}
+	start := time.Now()
+	err := e.store.View(ctx, fn)
+	e.observeTx(false, time.Since(start), err)
+	return err
 }
 
 // A request's change commits with its record: when the request's audit
@@ -170,6 +182,16 @@ func (e *Engine) view(ctx context.Context, fn func(tx storage.Tx) error) error {
 // the change (internal/audit, pending.go), and notes on the entry whether
 // it committed.
 func (e *Engine) update(ctx context.Context, fn func(tx storage.Tx) error) error {
+	if e.observeTx == nil {
+		return e.updateStore(ctx, fn)
+	}
+	start := time.Now()
+	err := e.updateStore(ctx, fn)
+	e.observeTx(true, time.Since(start), err)
+	return err
+}
+
+func (e *Engine) updateStore(ctx context.Context, fn func(tx storage.Tx) error) error {
 	entry := coffer.AuditEntryFromContext(ctx)
 	if !entry.HasDraft() {
 		return e.store.Update(ctx, fn)
