@@ -123,7 +123,9 @@ func TestTooManyRequestsEveryDialect(t *testing.T) {
 			return nil
 		}},
 		{"admin", "GET", "/coffer/v1/system", []string{"Authorization", "Bearer " + key}, func(body string) error {
-			var b struct{ Error struct{ Code, Message string } }
+			var b struct {
+				Error struct{ Code, Message string }
+			}
 			if err := json.Unmarshal([]byte(body), &b); err != nil || b.Error.Code != coffer.ETOOMANY {
 				return fmt.Errorf("want code %s (%v)", coffer.ETOOMANY, err)
 			}
