@@ -1,12 +1,16 @@
 package node
 
 import (
+	"context"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/limit"
 	"github.com/coffer-dev/coffer/internal/metrics"
+	"github.com/coffer-dev/coffer/internal/storage"
 )
 
 // observeAuditCommit is the audit writer's hook into the node's metrics,
@@ -54,7 +58,78 @@ func (n *Node) registerMetrics() error {
 		cs = append(cs, metrics.Counter("ratelimit_refused_total", refused, prometheus.Labels{"reason": reason},
 			func() float64 { return float64(n.limiter.Refused()[reason]) }))
 	}
+	cs = append(cs, newSyncStates(n.raw, syncStatesEvery))
 	cs = append(cs, metrics.Gauge("ratelimit_entries", "Keys, certificates and source addresses the rate limits track (bounded).", nil,
 		func() float64 { return float64(n.limiter.Entries()) }))
 	return n.metrics.Register(cs...)
+}
+
+// syncStatesEvery is how often a scrape may count key vaults and
+// deployments by state: two aggregates over their tables, which a scrape
+// every few seconds should not repeat each time.
+const syncStatesEvery = 15 * time.Second
+
+// deployStates are the states the sync state gauges report, every one of
+// them, zeros included, so that a series does not vanish when its count
+// falls to 0.
+var deployStates = []coffer.DeployState{
+	coffer.DeployStart, coffer.DeployDeploying, coffer.DeployAvailable, coffer.DeployUpdatingVersions,
+	coffer.DeployUpdatingError, coffer.DeployStalled, coffer.DeployDecommissioning, coffer.DeployEnd,
+}
+
+// syncStates reports the key vaults and the secrets' deployments by state,
+// counted on scrape, at most every every; between counts, and when a count
+// fails, the last one.
+type syncStates struct {
+	store              storage.Store
+	every              time.Duration
+	vaults, deployment *prometheus.Desc
+
+	mu   sync.Mutex
+	at   time.Time
+	last storage.SyncStates
+}
+
+func newSyncStates(s storage.Store, every time.Duration) *syncStates {
+	return &syncStates{
+		store: s, every: every,
+		vaults: prometheus.NewDesc(metrics.Namespace+"_keyvaults", "Key vaults by sync state, over every project.",
+			[]string{"state"}, nil),
+		deployment: prometheus.NewDesc(metrics.Namespace+"_keyvault_deployments", "Secrets of key vaults by the state of their deployment to the target, over every project.",
+			[]string{"state"}, nil),
+	}
+}
+
+// Describe implements prometheus.Collector.
+func (c *syncStates) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.vaults
+	ch <- c.deployment
+}
+
+// Collect implements prometheus.Collector.
+func (c *syncStates) Collect(ch chan<- prometheus.Metric) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || time.Since(c.at) >= c.every {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		err := c.store.View(ctx, func(tx storage.Tx) error {
+			x, ok := tx.(storage.SyncStateTx)
+			if !ok {
+				return nil
+			}
+			s, err := x.CountSyncStates(ctx)
+			if err == nil {
+				c.last = s
+			}
+			return err
+		})
+		cancel()
+		if err == nil {
+			c.at = time.Now()
+		}
+	}
+	for _, st := range deployStates {
+		ch <- prometheus.MustNewConstMetric(c.vaults, prometheus.GaugeValue, float64(c.last.KeyVaults[st]), string(st))
+		ch <- prometheus.MustNewConstMetric(c.deployment, prometheus.GaugeValue, float64(c.last.Deployments[st]), string(st))
+	}
 }

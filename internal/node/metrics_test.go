@@ -133,7 +133,18 @@ func TestMetrics(t *testing.T) {
 	auditCall(t, n, "GET", "/v1/secret/data/"+folder+"/../x", "", "X-Vault-Token", key)
 	auditCall(t, n, "BREW"+m[len(m)-6:], "/v3/secret/key_vaults", "", "Authorization", "Bearer "+key)
 
+	// A key vault without target: available at once.
+	if _, err := n.Engine.CreateKeyVault(ctx, coffer.KeyVaultCreate{ProjectID: project, Name: "kv-" + m, Path: "/kv-" + m}); err != nil {
+		t.Fatalf("create key vault: %v", err)
+	}
+
 	fams := scrape(t, n, "")
+	if got := value(fams, "coffer_keyvaults", map[string]string{"state": "available"}); got != 1 {
+		t.Errorf("key vaults available: %v, want 1", got)
+	}
+	if got := value(fams, "coffer_keyvault_deployments", map[string]string{"state": "stalled"}); got != 0 {
+		t.Errorf("deployments stalled: %v, want 0 (and reported)", got)
+	}
 	routes := []struct {
 		dialect, route, code string
 		atLeast              float64

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"Triggers", testTriggers},
 		{"DueRotations", testDueRotations},
 		{"KeyVaults", testKeyVaults},
+		{"SyncStates", testSyncStates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
