@@ -32,7 +32,7 @@ var layers = map[string][]string{
 	"internal/postgres/pgtest":     {"github.com/jackc/pgx/v5"},
 	"internal/auth":                {"", "internal/limit"},
 	"internal/limit":               {"", "golang.org/x/time"},
-	"internal/metrics":             {"github.com/prometheus/client_golang"},
+	"internal/metrics":             {"github.com/prometheus/client_golang", "github.com/prometheus/common"},
 	"internal/bench":               {},
 	"internal/scaleway":            {"", "internal/auth", "internal/limit"},
 	"internal/okms":                {"", "internal/auth", "internal/limit"},
