@@ -33,11 +33,11 @@ type server struct {
 	logs *bytes.Buffer
 }
 
-// startServer runs `coffer serve` on dataDir in a process of its own and
-// waits until it answers.
-func startServer(t *testing.T, dataDir, addr string) *server {
+// startServer runs `coffer serve` on dataDir, with more flags when given,
+// in a process of its own and waits until it answers.
+func startServer(t *testing.T, dataDir, addr string, flags ...string) *server {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--data-dir", dataDir, "--listen", addr, "--job-interval", "1h")
+	cmd := exec.Command(os.Args[0], append([]string{"serve", "--data-dir", dataDir, "--listen", addr, "--job-interval", "1h"}, flags...)...)
 	cmd.Env = append(os.Environ(), "COFFER_TEST_AS_COFFER=1")
 	logs := &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = io.Discard, logs
