@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"strconv"
 	"strings"
@@ -56,6 +57,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		srcBurst    = fs.Int("rate-limit-source-burst", 0, "requests a client address may send at once (default: one second's worth of --rate-limit-source)")
 		maxInFlight = fs.Int("max-concurrent-per-key", 128, "requests one API key or client certificate may have under way (0: no cap)")
 		authFails   = fs.Int("auth-failures-per-minute", 20, "refused credentials a client address may send per minute before its requests are refused unchecked (0: no throttling)")
+		proxies     = fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of coffer: the rate limits count their requests under the client address they append to X-Forwarded-For")
 		projRates   = projectRates{}
 	)
 	fs.Var(projRates, "rate-limit-project", "PROJECT_ID=RATE[:BURST]: the rate of the API keys and certificates of one project, in place of --rate-limit-key (repeatable)")
@@ -106,6 +108,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 	if *keyRate < 0 || *srcRate < 0 || *keyBurst < 0 || *srcBurst < 0 || *maxInFlight < 0 || *authFails < 0 {
 		fmt.Fprintln(stderr, "coffer: rate limits must not be negative")
 		return 2
+	}
+	var trusted []netip.Prefix
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				fmt.Fprintf(stderr, "coffer: --trusted-proxies: %q is neither an address nor a CIDR range\n", p)
+				return 2
+			}
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		trusted = append(trusted, pfx.Masked())
 	}
 	var metricsToken string
 	if *metricsTok != "" {
@@ -160,6 +178,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 			Projects:      projRates,
 			MaxConcurrent: *maxInFlight,
 			AuthFailures:  *authFails,
+
+			TrustedProxies: trusted,
 		},
 	})
 	if err != nil {

@@ -96,6 +96,7 @@ func TestServeLimitFlags(t *testing.T) {
 		{"--rate-limit-project", "p=fast"},
 		{"--rate-limit-project", "p=1:-2"},
 		{"--max-concurrent-per-key", "-1"},
+		{"--trusted-proxies", "10.0.0.0/8,proxy.example"},
 		{"--metrics-token-file", empty},
 		{"--metrics-token-file", filepath.Join(t.TempDir(), "missing")},
 	} {

@@ -176,14 +176,15 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (*cof
 func (a *Authenticator) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		lim := a.cfg.Limiter
-		if err := lim.Source(r.RemoteAddr); err != nil {
+		forwarded := r.Header["X-Forwarded-For"]
+		if err := lim.Source(r.RemoteAddr, forwarded); err != nil {
 			a.refuse(w, r, err)
 			return
 		}
 		c, err := a.Authenticate(r.Context(), r)
 		if err != nil {
 			if coffer.ErrorCode(err) == coffer.EUNAUTHENTICATED && !errors.Is(err, ErrNoCredential) {
-				lim.Failed(r.RemoteAddr)
+				lim.Failed(r.RemoteAddr, forwarded)
 			}
 			a.cfg.Fail(w, r, err)
 			return

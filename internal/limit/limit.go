@@ -29,6 +29,7 @@ import (
 	"hash/maphash"
 	"math"
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -71,6 +72,11 @@ type Config struct {
 	// send per minute; past it, its requests are refused without looking
 	// at their credential until the count decays. 0 does not throttle.
 	AuthFailures int
+	// TrustedProxies are the reverse proxies in front of the node: a
+	// request whose peer is one of them is counted under the address its
+	// X-Forwarded-For names last that is not one of them. Without it,
+	// X-Forwarded-For is ignored (a client could name any address).
+	TrustedProxies []netip.Prefix
 	// MaxEntries bounds the entries of each map (keys, sources);
 	// DefaultMaxEntries when 0.
 	MaxEntries int
@@ -152,15 +158,17 @@ func anyLimited(m map[string]Rate) bool {
 	return false
 }
 
-// Source admits or refuses a request from remoteAddr (host:port or host)
-// before its credential is looked at: refused while the address has
-// failed to authenticate AuthFailures times in the last minute, or when
-// its bucket is empty. The error is a *Refusal.
-func (l *Limiter) Source(remoteAddr string) error {
+// Source admits or refuses a request from remoteAddr (host:port or host,
+// the TCP peer) before its credential is looked at: refused while the
+// client's address has failed to authenticate AuthFailures times in the
+// last minute, or when its bucket is empty. forwarded are the request's
+// X-Forwarded-For headers, read only when the peer is a trusted proxy. The
+// error is a *Refusal.
+func (l *Limiter) Source(remoteAddr string, forwarded []string) error {
 	if l == nil || !l.cfg.Source.limited() && l.cfg.AuthFailures <= 0 {
 		return nil
 	}
-	a, ok := sourceKey(remoteAddr)
+	a, ok := l.client(remoteAddr, forwarded)
 	if !ok {
 		return nil
 	}
@@ -177,12 +185,13 @@ func (l *Limiter) Source(remoteAddr string) error {
 	return nil
 }
 
-// Failed counts a refused credential from remoteAddr.
-func (l *Limiter) Failed(remoteAddr string) {
+// Failed counts a refused credential of a request from remoteAddr (see
+// Source).
+func (l *Limiter) Failed(remoteAddr string, forwarded []string) {
 	if l == nil || l.cfg.AuthFailures <= 0 {
 		return
 	}
-	a, ok := sourceKey(remoteAddr)
+	a, ok := l.client(remoteAddr, forwarded)
 	if !ok {
 		return
 	}
@@ -327,9 +336,11 @@ func fillTime(r Rate) time.Duration {
 	return time.Duration(float64(r.burst()) / r.PerSecond * float64(time.Second))
 }
 
-// sourceKey returns the address a request from remoteAddr is counted
-// under: the host, or for IPv6 its /64.
-func sourceKey(remoteAddr string) (netip.Addr, bool) {
+// client returns the address a request is counted under: its peer, or,
+// when the peer is a trusted proxy, the address X-Forwarded-For names
+// last (each proxy appends the address it got the request from) that is
+// not a trusted proxy; for IPv6, its /64.
+func (l *Limiter) client(remoteAddr string, forwarded []string) (netip.Addr, bool) {
 	ap, err := netip.ParseAddrPort(remoteAddr)
 	a := ap.Addr()
 	if err != nil {
@@ -338,14 +349,44 @@ func sourceKey(remoteAddr string) (netip.Addr, bool) {
 		}
 	}
 	a = a.Unmap().WithZone("")
-	if a.Is6() {
-		p, err := a.Prefix(64)
-		if err != nil {
-			return netip.Addr{}, false
+	for i := len(forwarded) - 1; i >= 0 && l.trusted(a); i-- {
+		for v := forwarded[i]; v != "" && l.trusted(a); {
+			hop := v
+			if j := strings.LastIndexByte(v, ','); j >= 0 {
+				hop, v = v[j+1:], v[:j]
+			} else {
+				v = ""
+			}
+			h, err := netip.ParseAddr(strings.TrimSpace(hop))
+			if err != nil {
+				// Not an address: what is left of it was not
+				// written by a trusted proxy.
+				return mask(a), true
+			}
+			a = h.Unmap().WithZone("")
 		}
-		a = p.Addr()
 	}
-	return a, true
+	return mask(a), true
+}
+
+// trusted reports whether a is a trusted proxy.
+func (l *Limiter) trusted(a netip.Addr) bool {
+	for _, p := range l.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// mask returns the address a is counted under: itself, or its /64.
+func mask(a netip.Addr) netip.Addr {
+	if a.Is6() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return a
 }
 
 // entry is the state of one key or source.

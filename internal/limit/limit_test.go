@@ -2,6 +2,7 @@ package limit_test
 
 import (
 	"fmt"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -140,23 +141,23 @@ func TestAuthFailures(t *testing.T) {
 	l := limit.New(limit.Config{AuthFailures: 3, Now: c.Now})
 	const src = "192.0.2.7:51234"
 	for i := range 3 {
-		if err := l.Source(src); err != nil {
+		if err := l.Source(src, nil); err != nil {
 			t.Fatalf("attempt %d: %v", i, err)
 		}
-		l.Failed(src)
+		l.Failed(src, nil)
 	}
-	d := refusal(t, l.Source(src), limit.ReasonAuthFailure)
+	d := refusal(t, l.Source(src, nil), limit.ReasonAuthFailure)
 	if d != 20*time.Second {
 		t.Errorf("retry after %v, want 20s (3 a minute)", d)
 	}
 	// Another port of the same host is the same source; another host is
 	// not.
-	refusal(t, l.Source("192.0.2.7:40000"), limit.ReasonAuthFailure)
-	if err := l.Source("192.0.2.8:40000"); err != nil {
+	refusal(t, l.Source("192.0.2.7:40000", nil), limit.ReasonAuthFailure)
+	if err := l.Source("192.0.2.8:40000", nil); err != nil {
 		t.Errorf("another host: %v", err)
 	}
 	c.Advance(20 * time.Second)
-	if err := l.Source(src); err != nil {
+	if err := l.Source(src, nil); err != nil {
 		t.Errorf("once a failure decayed: %v", err)
 	}
 }
@@ -166,16 +167,16 @@ func TestSourceBucketIPv6(t *testing.T) {
 	l := limit.New(limit.Config{Source: limit.Rate{PerSecond: 1, Burst: 2}, Now: c.Now})
 	// One /64: one bucket, whatever the interface identifier.
 	for i, src := range []string{"[2001:db8:1:2::1]:1000", "[2001:db8:1:2:ffff::9]:1001"} {
-		if err := l.Source(src); err != nil {
+		if err := l.Source(src, nil); err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
 	}
-	refusal(t, l.Source("[2001:db8:1:2::77]:1002"), limit.ReasonSource)
-	if err := l.Source("[2001:db8:1:3::1]:1000"); err != nil {
+	refusal(t, l.Source("[2001:db8:1:2::77]:1002", nil), limit.ReasonSource)
+	if err := l.Source("[2001:db8:1:3::1]:1000", nil); err != nil {
 		t.Errorf("another /64: %v", err)
 	}
 	// An address that does not parse is not limited (a test's pipe).
-	if err := l.Source("pipe"); err != nil {
+	if err := l.Source("pipe", nil); err != nil {
 		t.Errorf("unparsable address: %v", err)
 	}
 }
@@ -191,8 +192,8 @@ func TestBounded(t *testing.T) {
 	})
 	for i := range 20000 {
 		src := fmt.Sprintf("10.%d.%d.%d:1", i>>16&255, i>>8&255, i&255)
-		_ = l.Source(src)
-		l.Failed(src)
+		_ = l.Source(src, nil)
+		l.Failed(src, nil)
 		_, _ = l.Caller(key(fmt.Sprint("K", i), "p"))
 		if i%1000 == 0 {
 			c.Advance(time.Millisecond)
@@ -204,10 +205,42 @@ func TestBounded(t *testing.T) {
 	// A bucket of an address seen again after others pushed it out may
 	// be new; one seen just now is not.
 	const src = "198.51.100.1:1"
-	if err := l.Source(src); err != nil {
+	if err := l.Source(src, nil); err != nil {
 		t.Fatal(err)
 	}
-	refusal(t, l.Source(src), limit.ReasonSource)
+	refusal(t, l.Source(src, nil), limit.ReasonSource)
+}
+
+// TestTrustedProxies counts a request that a trusted proxy forwards under
+// the client's address, and ignores X-Forwarded-For from anyone else.
+func TestTrustedProxies(t *testing.T) {
+	c := newClock()
+	l := limit.New(limit.Config{
+		Source:         limit.Rate{PerSecond: 1, Burst: 1},
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")},
+		Now:            c.Now,
+	})
+	// Two clients behind one proxy: a bucket each.
+	if err := l.Source("10.0.0.1:443", []string{"203.0.113.1"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Source("10.0.0.1:443", []string{"198.51.100.9, 203.0.113.2"}); err != nil {
+		t.Fatalf("another client: %v", err)
+	}
+	// Through two proxies, and with a spoofed first hop: the last
+	// address a trusted proxy wrote counts.
+	refusal(t, l.Source("10.0.0.1:443", []string{"192.0.2.66, 203.0.113.1", "10.9.9.9"}), limit.ReasonSource)
+	refusal(t, l.Source("[fd00::1]:443", []string{"garbage, 203.0.113.2, 10.1.1.1"}), limit.ReasonSource)
+	// A peer that is no proxy is counted as itself, whatever it says.
+	if err := l.Source("192.0.2.1:1", []string{"203.0.113.77"}); err != nil {
+		t.Fatal(err)
+	}
+	refusal(t, l.Source("192.0.2.1:2", []string{"203.0.113.78"}), limit.ReasonSource)
+	// Only proxies: the first of them.
+	if err := l.Source("10.0.0.2:443", []string{"10.0.0.3"}); err != nil {
+		t.Fatal(err)
+	}
+	refusal(t, l.Source("10.0.0.4:443", []string{"10.0.0.3"}), limit.ReasonSource)
 }
 
 func TestNil(t *testing.T) {
@@ -215,10 +248,10 @@ func TestNil(t *testing.T) {
 	if l != nil {
 		t.Fatal("a Config that limits nothing gives a Limiter")
 	}
-	if err := l.Source("192.0.2.1:1"); err != nil {
+	if err := l.Source("192.0.2.1:1", nil); err != nil {
 		t.Error(err)
 	}
-	l.Failed("192.0.2.1:1")
+	l.Failed("192.0.2.1:1", nil)
 	tk, err := l.Caller(key("A", "p"))
 	if err != nil {
 		t.Error(err)
@@ -233,7 +266,7 @@ func BenchmarkCaller(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := l.Source("192.0.2.1:5555"); err != nil {
+			if err := l.Source("192.0.2.1:5555", nil); err != nil {
 				b.Fatal(err)
 			}
 			tk, err := l.Caller(c)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -283,5 +284,24 @@ func TestConcurrencyCap(t *testing.T) {
 	}
 	if code, b, _ := auditCall(t, n, "GET", path, "", "X-Auth-Token", key); code != http.StatusOK {
 		t.Errorf("once it ended: %d %s", code, b)
+	}
+}
+
+// TestTrustedProxy has the test's address act as a trusted proxy: each
+// client it names in X-Forwarded-For has its own count of failed
+// authentications.
+func TestTrustedProxy(t *testing.T) {
+	clock := nodetest.NewClock()
+	n := nodetest.Start(t, withRateLimits(limit.Config{
+		AuthFailures: 1, Now: clock.Now,
+		TrustedProxies: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")},
+	}))
+	path := "/secret-manager/v1beta1/regions/fr-par/secrets"
+	if code, body, _ := auditCall(t, n, "GET", path, "", "X-Auth-Token", badToken, "X-Forwarded-For", "203.0.113.1"); code != http.StatusUnauthorized {
+		t.Fatalf("bad token: %d %s", code, body)
+	}
+	tooMany(t, n, "GET", path, 60, "X-Auth-Token", n.Creds.SecretKey, "X-Forwarded-For", "203.0.113.1")
+	if code, body, _ := auditCall(t, n, "GET", path, "", "X-Auth-Token", n.Creds.SecretKey, "X-Forwarded-For", "203.0.113.2"); code != http.StatusOK {
+		t.Errorf("another client behind the proxy: %d %s", code, body)
 	}
 }
