@@ -173,7 +173,13 @@ func (l *Limiter) Source(remoteAddr string, forwarded []string) error {
 		return nil
 	}
 	now := l.now()
-	e := l.sources.get(a, now, func() *entry { return l.newSourceEntry(now) })
+	var e *entry
+	if l.cfg.Source.limited() {
+		e = l.sources.get(a, now, func() *entry { return l.newSourceEntry(now) })
+	} else if e = l.sources.peek(a); e == nil {
+		// Only failures are counted, and this address has none.
+		return nil
+	}
 	if e.fail != nil {
 		if t := e.fail.TokensAt(now); t < 1 {
 			return l.refuse(ReasonAuthFailure, errAuth, wait(1-t, e.fail.Limit()))
@@ -471,6 +477,15 @@ func (s *shard[K]) evict(now int64) {
 	if !dropped && at != math.MaxInt64 {
 		delete(s.m, oldest)
 	}
+}
+
+// peek returns the entry of k, or nil.
+func (t *table[K]) peek(k K) *entry {
+	s := &t.shards[maphash.Comparable(t.seed, k)%shards]
+	s.mu.Lock()
+	e := s.m[k]
+	s.mu.Unlock()
+	return e
 }
 
 func (t *table[K]) len() int {

@@ -139,6 +139,15 @@ func TestConcurrency(t *testing.T) {
 func TestAuthFailures(t *testing.T) {
 	c := newClock()
 	l := limit.New(limit.Config{AuthFailures: 3, Now: c.Now})
+	// Addresses that never failed take no memory.
+	for i := range 100 {
+		if err := l.Source(fmt.Sprintf("198.51.100.%d:1", i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := l.Entries(); n != 0 {
+		t.Errorf("%d entries for addresses without failures", n)
+	}
 	const src = "192.0.2.7:51234"
 	for i := range 3 {
 		if err := l.Source(src, nil); err != nil {
