@@ -19,7 +19,7 @@ const (
 // AuditOutcomeOf returns the outcome of an answer with an HTTP status.
 func AuditOutcomeOf(status int) AuditOutcome {
 	switch {
-	case status == 401 || status == 403:
+	case status == 401 || status == 403 || status == 429:
 		return AuditDenied
 	case status >= 200 && status < 400:
 		return AuditOK

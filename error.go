@@ -8,16 +8,17 @@ import (
 // Error codes. Each dialect maps these, in one table, to its own status codes
 // and error bodies.
 const (
-	ECONFLICT        = "conflict"        // the resource already exists, or a check-and-set lost
-	EINTERNAL        = "internal"        // a fault of the server; details are logged, never returned
-	EINVALID         = "invalid"         // the request is malformed or breaks a validation rule
-	ENOTFOUND        = "not_found"       // no such resource, or the caller may not know it exists
-	EUNAUTHENTICATED = "unauthenticated" // no credential, or a credential that is not valid
-	EFORBIDDEN       = "forbidden"       // authenticated, but not allowed
-	EPRECONDITION    = "precondition"    // the resource's state forbids the operation
-	EQUOTA           = "quota_exceeded"  // a configured limit would be exceeded
-	ETOOLARGE        = "too_large"       // a request body or value is over its limit
-	EUNAVAILABLE     = "unavailable"     // the server cannot serve now (sealed, shutting down)
+	ECONFLICT        = "conflict"          // the resource already exists, or a check-and-set lost
+	EINTERNAL        = "internal"          // a fault of the server; details are logged, never returned
+	EINVALID         = "invalid"           // the request is malformed or breaks a validation rule
+	ENOTFOUND        = "not_found"         // no such resource, or the caller may not know it exists
+	EUNAUTHENTICATED = "unauthenticated"   // no credential, or a credential that is not valid
+	EFORBIDDEN       = "forbidden"         // authenticated, but not allowed
+	EPRECONDITION    = "precondition"      // the resource's state forbids the operation
+	EQUOTA           = "quota_exceeded"    // a configured limit would be exceeded
+	ETOOLARGE        = "too_large"         // a request body or value is over its limit
+	EUNAVAILABLE     = "unavailable"       // the server cannot serve now (sealed, shutting down)
+	ETOOMANY         = "too_many_requests" // a rate limit, a concurrency cap or the throttling of failed authentications refused the request
 )
 
 // Reasons that qualify a field error, in the words of the Scaleway API.

@@ -8,10 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/engine"
+	"github.com/coffer-dev/coffer/internal/limit"
 	"github.com/coffer-dev/coffer/internal/node"
 	"github.com/coffer-dev/coffer/internal/webhook"
 )
@@ -54,7 +58,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		flushWindow = fs.Duration("audit-flush-window", 10*time.Millisecond, "with --audit-durability=window, how long a read's record may wait for the disk")
 		sealKind    = fs.String("seal", "", "where the root key comes from: file (root.key in the data directory), env (COFFER_ROOT_KEY) or passphrase (Argon2id of the passphrase in --passphrase-file or COFFER_PASSPHRASE); default: env when COFFER_ROOT_KEY is set, else file")
 		passFile    = fs.String("passphrase-file", "", "with --seal passphrase, the file holding the passphrase (mode 0600; default: COFFER_PASSPHRASE)")
+		metricsOn   = fs.Bool("metrics", true, "serve Prometheus metrics at GET /metrics")
+		metricsTok  = fs.String("metrics-token-file", "", "file holding the bearer token GET /metrics requires (default: none)")
+		keyRate     = fs.Float64("rate-limit-key", 0, "requests per second each API key or client certificate may send on average (0: no limit)")
+		keyBurst    = fs.Int("rate-limit-key-burst", 0, "requests an API key may send at once (default: one second's worth of --rate-limit-key)")
+		srcRate     = fs.Float64("rate-limit-source", 0, "requests per second each client address (IPv6: each /64) may send to the authenticated routes (0: no limit)")
+		srcBurst    = fs.Int("rate-limit-source-burst", 0, "requests a client address may send at once (default: one second's worth of --rate-limit-source)")
+		maxInFlight = fs.Int("max-concurrent-per-key", 128, "requests one API key or client certificate may have under way (0: no cap)")
+		authFails   = fs.Int("auth-failures-per-minute", 20, "refused credentials a client address may send per minute before its requests are refused unchecked (0: no throttling)")
+		proxies     = fs.String("trusted-proxies", "", "comma-separated addresses or CIDR ranges of the reverse proxies in front of coffer: the rate limits count their requests under the client address they append to X-Forwarded-For")
+		projRates   = projectRates{}
 	)
+	fs.Var(projRates, "rate-limit-project", "PROJECT_ID=RATE[:BURST]: the rate of the API keys and certificates of one project, in place of --rate-limit-key (repeatable)")
 	if code, ok := parseCommand(fs, serveUsage, args, stdout, stderr); !ok {
 		return code
 	}
@@ -127,6 +142,38 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 		fmt.Fprintln(stderr, "coffer: --passphrase-file goes with --seal passphrase")
 		return 2
 	}
+	if *keyRate < 0 || *srcRate < 0 || *keyBurst < 0 || *srcBurst < 0 || *maxInFlight < 0 || *authFails < 0 {
+		fmt.Fprintln(stderr, "coffer: rate limits must not be negative")
+		return 2
+	}
+	var trusted []netip.Prefix
+	for _, p := range strings.Split(*proxies, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		pfx, err := netip.ParsePrefix(p)
+		if err != nil {
+			a, aerr := netip.ParseAddr(p)
+			if aerr != nil {
+				fmt.Fprintf(stderr, "coffer: --trusted-proxies: %q is neither an address nor a CIDR range\n", p)
+				return 2
+			}
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		trusted = append(trusted, pfx.Masked())
+	}
+	var metricsToken string
+	if *metricsTok != "" {
+		b, err := os.ReadFile(*metricsTok)
+		if err != nil {
+			fmt.Fprintf(stderr, "coffer: --metrics-token-file: %v\n", err)
+			return 2
+		}
+		if metricsToken = strings.TrimSpace(string(b)); metricsToken == "" {
+			fmt.Fprintln(stderr, "coffer: --metrics-token-file is empty")
+			return 2
+		}
+	}
 	var regionList []string
 	for _, r := range strings.Split(*regions, ",") {
 		if r = strings.TrimSpace(r); r != "" {
@@ -161,6 +208,18 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, getenv 
 
 		AuditStrict:      *durability == "strict",
 		AuditFlushWindow: *flushWindow,
+
+		Metrics:      *metricsOn,
+		MetricsToken: metricsToken,
+		RateLimits: limit.Config{
+			Key:           limit.Rate{PerSecond: *keyRate, Burst: *keyBurst},
+			Source:        limit.Rate{PerSecond: *srcRate, Burst: *srcBurst},
+			Projects:      projRates,
+			MaxConcurrent: *maxInFlight,
+			AuthFailures:  *authFails,
+
+			TrustedProxies: trusted,
+		},
 	})
 	clear(passphrase) // the root key is derived: the passphrase is not needed any more
 	if err != nil {
@@ -204,4 +263,37 @@ func sealPassphrase(file string, getenv func(string) string) ([]byte, error) {
 		err = errors.New("--seal passphrase needs --passphrase-file or COFFER_PASSPHRASE")
 	}
 	return p, err
+}
+
+// projectRates is the value of --rate-limit-project: the rate of each
+// project's keys, by project id.
+type projectRates map[string]limit.Rate
+
+func (p projectRates) String() string {
+	var parts []string
+	for id, r := range p {
+		parts = append(parts, fmt.Sprintf("%s=%g:%d", id, r.PerSecond, r.Burst))
+	}
+	return strings.Join(parts, ",")
+}
+
+// Set parses PROJECT_ID=RATE[:BURST].
+func (p projectRates) Set(v string) error {
+	id, spec, ok := strings.Cut(v, "=")
+	if !ok || id == "" {
+		return errors.New("want PROJECT_ID=RATE[:BURST]")
+	}
+	rs, bs, hasBurst := strings.Cut(spec, ":")
+	rate, err := strconv.ParseFloat(rs, 64)
+	if err != nil || rate < 0 {
+		return errors.New("the rate must be a number of requests per second, 0 or more")
+	}
+	r := limit.Rate{PerSecond: rate}
+	if hasBurst {
+		if r.Burst, err = strconv.Atoi(bs); err != nil || r.Burst < 0 {
+			return errors.New("the burst must be a whole number of requests, 0 or more")
+		}
+	}
+	p[id] = r
+	return nil
 }

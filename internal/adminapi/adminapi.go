@@ -19,6 +19,7 @@ import (
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/auth"
+	"github.com/coffer-dev/coffer/internal/limit"
 )
 
 // Service is what the admin API needs of the engine.
@@ -50,14 +51,26 @@ func New(svc Service, log *slog.Logger) *Handler {
 		log = slog.New(slog.DiscardHandler)
 	}
 	h := &Handler{svc: svc, log: log}
+	h.build(nil)
+	return h
+}
+
+// WithLimiter makes the handler's authenticated routes apply lim (see
+// internal/limit) and returns it.
+func (h *Handler) WithLimiter(lim *limit.Limiter) *Handler {
+	h.build(lim)
+	return h
+}
+
+func (h *Handler) build(lim *limit.Limiter) {
 	h.auth = auth.New(auth.Config{
-		Service: svc,
+		Service: h.svc,
 		Schemes: []auth.Scheme{auth.ClientCertificate, auth.Bearer},
 		Fail:    func(w http.ResponseWriter, r *http.Request, err error) { h.writeError(r.Context(), w, err) },
+		Limiter: lim,
 	})
 	h.mux = http.NewServeMux()
 	h.routes(h.mux)
-	return h
 }
 
 // Prefix is where the API is mounted: the OpenAPI document names its paths
@@ -219,6 +232,7 @@ var errorStatus = map[string]int{
 	coffer.EFORBIDDEN:       http.StatusForbidden,
 	coffer.EQUOTA:           http.StatusForbidden,
 	coffer.EUNAVAILABLE:     http.StatusServiceUnavailable,
+	coffer.ETOOMANY:         http.StatusTooManyRequests,
 	coffer.EINTERNAL:        http.StatusInternalServerError,
 }
 

@@ -76,6 +76,10 @@ type Config struct {
 	SweepAllAtOpen bool
 	// Logger reports what the sweeps and flushes do; nothing when nil.
 	Logger *slog.Logger
+	// ObserveCommit, when set, is told of every batch the Writer
+	// committed: how many records it appended and how long its
+	// transaction took (internal/metrics).
+	ObserveCommit func(records int, took time.Duration)
 }
 
 // Writer appends records to the trail with group commit. Open starts its
@@ -335,6 +339,7 @@ func (w *Writer) commit(batch []*pending) error {
 		normalize(p.rec, now)
 		recs[i] = p.rec
 	}
+	start := time.Now()
 	n, err := w.update(func(ctx context.Context, tx storage.Tx) (int, error) {
 		head, err := lockHead(ctx, tx)
 		if err != nil {
@@ -350,6 +355,9 @@ func (w *Writer) commit(batch []*pending) error {
 		return fmt.Errorf("audit: write %d records: %w", len(recs), err)
 	}
 	w.records.Add(uint64(n))
+	if w.cfg.ObserveCommit != nil {
+		w.cfg.ObserveCommit(n, time.Since(start))
+	}
 	return nil
 }
 

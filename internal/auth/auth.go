@@ -16,9 +16,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/coffer-dev/coffer"
+	"github.com/coffer-dev/coffer/internal/limit"
 )
 
 // ErrNoCredential is the error a dialect's Fail receives when a request
@@ -158,9 +160,14 @@ type Config struct {
 	// request carries decides.
 	Schemes []Scheme
 	// Fail answers a request that is not authenticated, in the dialect's
-	// format: err is ErrNoCredential, an EUNAUTHENTICATED error, or an
+	// format: err is ErrNoCredential, an EUNAUTHENTICATED error, an
+	// ETOOMANY error of Limiter (Require has set Retry-After), or an
 	// internal error of the check.
 	Fail func(w http.ResponseWriter, r *http.Request, err error)
+	// Limiter, when not nil, admits the requests of Require: the source
+	// address before the credential is looked at, the caller after (see
+	// internal/limit). Refused credentials count against their source.
+	Limiter *limit.Limiter
 }
 
 // Authenticator is the authentication of one dialect.
@@ -199,16 +206,43 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request) (*cof
 }
 
 // Require serves next to authenticated requests only, with the caller in
-// the request's context; the others get the dialect's Fail.
+// the request's context; the others get the dialect's Fail. With a
+// Limiter, a request its source or its caller may not send now is refused
+// with an ETOOMANY error and a Retry-After header: a source that failed to
+// authenticate too often, before its credential is checked.
 func (a *Authenticator) Require(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lim := a.cfg.Limiter
+		forwarded := r.Header["X-Forwarded-For"]
+		if err := lim.Source(r.RemoteAddr, forwarded); err != nil {
+			a.refuse(w, r, err)
+			return
+		}
 		c, err := a.Authenticate(r.Context(), r)
 		if err != nil {
+			if coffer.ErrorCode(err) == coffer.EUNAUTHENTICATED && !errors.Is(err, ErrNoCredential) {
+				lim.Failed(r.RemoteAddr, forwarded)
+			}
 			a.cfg.Fail(w, r, err)
 			return
 		}
+		ticket, err := lim.Caller(c)
+		if err != nil {
+			a.refuse(w, r, err)
+			return
+		}
+		defer ticket.Done()
 		next.ServeHTTP(w, r.WithContext(coffer.NewContextWithCaller(r.Context(), c)))
 	})
+}
+
+// refuse answers a request a Limiter refused: Retry-After, then the
+// dialect's error.
+func (a *Authenticator) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	if d, ok := limit.RetryAfter(err); ok {
+		w.Header()["Retry-After"] = []string{strconv.FormatInt(limit.RetryAfterSeconds(d), 10)}
+	}
+	a.cfg.Fail(w, r, err)
 }
 
 // Handler serves fn as a route of a dialect: the request's body is bounded

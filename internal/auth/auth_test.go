@@ -9,6 +9,7 @@ import (
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/auth"
+	"github.com/coffer-dev/coffer/internal/limit"
 	"github.com/coffer-dev/coffer/internal/node/nodetest"
 )
 
@@ -140,5 +141,53 @@ func TestSigned(t *testing.T) {
 		if w.Code != tc.want {
 			t.Errorf("signature %q, bearer %v: %d, want %d", tc.sig, tc.bearer != "", w.Code, tc.want)
 		}
+	}
+}
+
+// TestRequireLimits checks the Limiter's place in Require: a request
+// without a credential does not count as a failure, a refused one does,
+// and once the address is throttled a good key is refused with an
+// ETOOMANY error and Retry-After before it is checked.
+func TestRequireLimits(t *testing.T) {
+	n := nodetest.Start(t)
+	var failed error
+	a := auth.New(auth.Config{
+		Service: n.Engine,
+		Schemes: []auth.Scheme{auth.XVaultToken},
+		Fail: func(w http.ResponseWriter, _ *http.Request, err error) {
+			failed = err
+			w.WriteHeader(http.StatusUnauthorized)
+		},
+		Limiter: limit.New(limit.Config{AuthFailures: 1}),
+	})
+	served := 0
+	h := a.Require(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { served++ }))
+	send := func(token string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		if token != "" {
+			r.Header.Set("X-Vault-Token", token)
+		}
+		w := httptest.NewRecorder()
+		failed = nil
+		h.ServeHTTP(w, r)
+		return w
+	}
+	for range 3 {
+		send("")
+		if !errors.Is(failed, auth.ErrNoCredential) {
+			t.Fatalf("no credential: %v", failed)
+		}
+	}
+	send(n.Creds.SecretKey)
+	if failed != nil || served != 1 {
+		t.Fatalf("requests without a credential throttled the address: %v", failed)
+	}
+	send("11111111-1111-4111-8111-111111111111")
+	if coffer.ErrorCode(failed) != coffer.EUNAUTHENTICATED {
+		t.Fatalf("wrong key: %v", failed)
+	}
+	w := send(n.Creds.SecretKey)
+	if coffer.ErrorCode(failed) != coffer.ETOOMANY || w.Header().Get("Retry-After") != "60" || served != 1 {
+		t.Errorf("after a refused key: %v, Retry-After %q, served %d; want ETOOMANY, 60, 1", failed, w.Header().Get("Retry-After"), served)
 	}
 }

@@ -26,6 +26,7 @@ import (
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/auth"
+	"github.com/coffer-dev/coffer/internal/limit"
 )
 
 // Service is what the console needs of the engine.
@@ -61,6 +62,10 @@ type Config struct {
 	// MaxBodySize bounds request bodies (forms and uploads); 1 MiB when 0.
 	MaxBodySize int64
 	Logger      *slog.Logger
+	// Limiter, when set, applies the rate limits of the APIs to the
+	// console: above all the throttling of failed logins per address, so
+	// that the login form is no faster a way to guess keys than an API.
+	Limiter *limit.Limiter
 }
 
 // Handler serves the console at its mount, Prefix.
@@ -93,11 +98,13 @@ func New(cfg Config) *Handler {
 		Service: cfg.Service,
 		Schemes: []auth.Scheme{auth.FormField("secret_key"), auth.ClientCertificate},
 		Fail:    h.failLogin,
+		Limiter: cfg.Limiter,
 	})
 	h.session = auth.New(auth.Config{
 		Service: cfg.Service,
 		Schemes: []auth.Scheme{auth.Session(sessionCookie, cfg.Service)},
 		Fail:    h.failSession,
+		Limiter: cfg.Limiter,
 	})
 	sub, err := fs.Sub(assets, "assets")
 	if err != nil {

@@ -18,6 +18,7 @@ var errorStatus = map[string]int{
 	coffer.EPRECONDITION:    http.StatusConflict,
 	coffer.ETOOLARGE:        http.StatusRequestEntityTooLarge,
 	coffer.EQUOTA:           http.StatusTooManyRequests,
+	coffer.ETOOMANY:         http.StatusTooManyRequests,
 	coffer.EUNAVAILABLE:     http.StatusServiceUnavailable,
 }
 

@@ -91,6 +91,10 @@ type Config struct {
 	// RewrapBatch is how many versions one transaction of the key-rewrap
 	// job examines; DefaultRewrapBatch when 0.
 	RewrapBatch int
+	// ObserveTx, when set, is told of every transaction the engine ran:
+	// a write or a read, how long it took, and whether it failed
+	// (internal/metrics).
+	ObserveTx func(write bool, took time.Duration, err error)
 }
 
 // Engine implements the coffer services over a store and a keyring.
@@ -107,6 +111,7 @@ type Engine struct {
 	dump       func(ctx context.Context, w io.Writer) error
 	// rewrapBatchSize is Config.RewrapBatch (keyrotation.go).
 	rewrapBatchSize int
+	observeTx       func(write bool, took time.Duration, err error)
 	// bg tracks the trigger deliveries under way; bgStop ends bgCtx,
 	// under which they run (Close).
 	bg     sync.WaitGroup
@@ -150,6 +155,7 @@ func New(cfg Config) *Engine {
 		webhooks:   cfg.Webhooks,
 		jobTimeout: cfg.JobTimeout,
 		dump:       cfg.Dump,
+		observeTx:  cfg.ObserveTx,
 
 		rewrapBatchSize: cfg.RewrapBatch,
 	}
@@ -186,7 +192,13 @@ func (e *Engine) Now() time.Time {
 // fn's error, or the store's, as it is: callers turn storage errors into
 // application errors with storageErr where they know the resource.
 func (e *Engine) view(ctx context.Context, fn func(tx storage.Tx) error) error {
-	return e.store.View(ctx, fn)
+	if e.observeTx == nil {
+		return e.store.View(ctx, fn)
+	}
+	start := time.Now()
+	err := e.store.View(ctx, fn)
+	e.observeTx(false, time.Since(start), err)
+	return err
 }
 
 // A request's change commits with its record: when the request's audit
@@ -195,6 +207,16 @@ func (e *Engine) view(ctx context.Context, fn func(tx storage.Tx) error) error {
 // the change (internal/audit, pending.go), and notes on the entry whether
 // it committed.
 func (e *Engine) update(ctx context.Context, fn func(tx storage.Tx) error) error {
+	if e.observeTx == nil {
+		return e.updateStore(ctx, fn)
+	}
+	start := time.Now()
+	err := e.updateStore(ctx, fn)
+	e.observeTx(true, time.Since(start), err)
+	return err
+}
+
+func (e *Engine) updateStore(ctx context.Context, fn func(tx storage.Tx) error) error {
 	entry := coffer.AuditEntryFromContext(ctx)
 	if !entry.HasDraft() {
 		return e.store.Update(ctx, fn)

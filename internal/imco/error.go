@@ -33,6 +33,7 @@ var errorStatus = map[string]int{
 	coffer.EUNAUTHENTICATED: http.StatusUnauthorized,
 	coffer.EFORBIDDEN:       http.StatusForbidden,
 	coffer.EUNAVAILABLE:     http.StatusServiceUnavailable,
+	coffer.ETOOMANY:         http.StatusTooManyRequests,
 	coffer.EINTERNAL:        http.StatusInternalServerError,
 }
 

@@ -22,6 +22,7 @@ import (
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/auth"
+	"github.com/coffer-dev/coffer/internal/limit"
 )
 
 // Service is what this dialect needs of the engine.
@@ -40,6 +41,9 @@ type Config struct {
 	// MaxBodySize bounds request bodies; 1 MiB when 0.
 	MaxBodySize int64
 	Logger      *slog.Logger
+	// Limiter, when set, applies rate limits and the throttling of
+	// failed authentications to the routes that authenticate.
+	Limiter *limit.Limiter
 }
 
 // Handler serves the user API at its mount, "/v3".
@@ -62,6 +66,7 @@ func New(cfg Config) *Handler {
 	}
 	h.auth = auth.New(auth.Config{
 		Service: cfg.Service,
+		Limiter: cfg.Limiter,
 		Schemes: []auth.Scheme{auth.ClientCertificate, auth.Bearer},
 		Fail: func(w http.ResponseWriter, r *http.Request, err error) {
 			if errors.Is(err, auth.ErrNoCredential) {

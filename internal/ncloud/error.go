@@ -35,6 +35,7 @@ var (
 	notFound       = wireError{http.StatusNotFound, "NOT_FOUND", "Not found"}
 	invalidStatus  = wireError{http.StatusConflict, "INVALID_STATUS", "Invalid status"}
 	unprocessable  = wireError{http.StatusUnprocessableEntity, "UNPROCESSABLE_ENTITY", "Invalid status"}
+	tooMany        = wireError{http.StatusTooManyRequests, "TOO_MANY_REQUESTS", "Too many requests"}
 	internalError  = wireError{http.StatusInternalServerError, "INTERNAL_SERVER_ERROR", "Server internal error"}
 )
 
@@ -52,6 +53,7 @@ var errorStatus = map[string]wireError{
 	coffer.ECONFLICT:        unprocessable,
 	coffer.EQUOTA:           unprocessable,
 	coffer.EUNAVAILABLE:     internalError,
+	coffer.ETOOMANY:         tooMany,
 	coffer.EINTERNAL:        internalError,
 }
 

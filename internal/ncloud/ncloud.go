@@ -21,6 +21,7 @@ import (
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/auth"
+	"github.com/coffer-dev/coffer/internal/limit"
 )
 
 // Service is what this dialect needs of the engine.
@@ -43,6 +44,9 @@ type Config struct {
 	// MaxBodySize bounds request bodies; 1 MiB when 0.
 	MaxBodySize int64
 	Logger      *slog.Logger
+	// Limiter, when set, applies rate limits and the throttling of
+	// failed authentications to the routes that authenticate.
+	Limiter *limit.Limiter
 }
 
 // Handler serves the management API at its mounts, "/api/v1" and
@@ -68,8 +72,13 @@ func New(cfg Config) *Handler {
 	}
 	h.auth = auth.New(auth.Config{
 		Service: cfg.Service,
+		Limiter: cfg.Limiter,
 		Schemes: []auth.Scheme{auth.Signed("NAVER signature v2", h.verify)},
-		Fail: func(w http.ResponseWriter, r *http.Request, _ error) {
+		Fail: func(w http.ResponseWriter, r *http.Request, err error) {
+			if coffer.ErrorCode(err) == coffer.ETOOMANY {
+				h.writeError(r.Context(), w, err)
+				return
+			}
 			// Whatever was wrong, and whether anything was sent at
 			// all, the answer is the same.
 			h.writeError(r.Context(), w, errUnauthorized)

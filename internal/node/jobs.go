@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coffer-dev/coffer/internal/engine"
+	"github.com/coffer-dev/coffer/internal/metrics"
 	"github.com/coffer-dev/coffer/internal/scheduler"
 	"github.com/coffer-dev/coffer/internal/storage"
 )
@@ -33,7 +34,7 @@ func (l storeLease) Release(ctx context.Context, holder string, token int64) err
 
 // newScheduler returns the scheduler of the node's background jobs, which
 // run on whichever node of those sharing the store holds the jobs lease.
-func newScheduler(cfg Config, s store, e *engine.Engine) *scheduler.Scheduler {
+func newScheduler(cfg Config, s store, e *engine.Engine, reg *metrics.Registry) *scheduler.Scheduler {
 	fenced := func(run func(context.Context, engine.Fence) (int, error)) func(context.Context, int64) (int, error) {
 		return func(ctx context.Context, token int64) (int, error) {
 			n, err := run(ctx, engine.Fence{Lease: jobsLease, Token: token})
@@ -43,6 +44,19 @@ func newScheduler(cfg Config, s store, e *engine.Engine) *scheduler.Scheduler {
 			return n, err
 		}
 	}
+	job := func(name string, run func(context.Context, engine.Fence) (int, error)) scheduler.Job {
+		j := scheduler.Job{Name: name, Run: fenced(run)}
+		if reg != nil {
+			inner := j.Run
+			j.Run = func(ctx context.Context, token int64) (int, error) {
+				start := time.Now()
+				n, err := inner(ctx, token)
+				reg.ObserveJob(name, time.Since(start), err)
+				return n, err
+			}
+		}
+		return j
+	}
 	return scheduler.New(scheduler.Config{
 		Interval:   cfg.JobInterval,
 		Lease:      storeLease{leases: s, name: jobsLease},
@@ -51,11 +65,11 @@ func newScheduler(cfg Config, s store, e *engine.Engine) *scheduler.Scheduler {
 		RenewEvery: cfg.LeaseRenew,
 		Logger:     cfg.Logger,
 	},
-		scheduler.Job{Name: engine.JobDueVersions, Run: fenced(e.RunDueVersions)},
-		scheduler.Job{Name: engine.JobDueSecrets, Run: fenced(e.RunDueSecrets)},
-		scheduler.Job{Name: engine.JobRotations, Run: fenced(e.RunDueRotations)},
-		scheduler.Job{Name: engine.JobSync, Run: fenced(e.RunSync)},
-		scheduler.Job{Name: engine.JobKeyRewrap, Run: fenced(e.RunKeyRewrap)},
+		job(engine.JobDueVersions, e.RunDueVersions),
+		job(engine.JobDueSecrets, e.RunDueSecrets),
+		job(engine.JobRotations, e.RunDueRotations),
+		job(engine.JobSync, e.RunSync),
+		job(engine.JobKeyRewrap, e.RunKeyRewrap),
 	)
 }
 

@@ -39,7 +39,7 @@ func largeFolderSize(b *testing.B) int {
 // size secrets of one version each directly in the folder /big of project,
 // and size/100 more in as many sub-folders of it (/big/dNNNNN/s), the way
 // the engine would have written them.
-func loadFolder(b *testing.B, n *nodetest.Node, project string, size int) {
+func loadFolder(b testing.TB, n *nodetest.Node, project string, size int) {
 	b.Helper()
 	ctx := context.Background()
 	var (

@@ -28,6 +28,8 @@ import (
 	"github.com/coffer-dev/coffer/internal/audit"
 	"github.com/coffer-dev/coffer/internal/engine"
 	"github.com/coffer-dev/coffer/internal/keyring"
+	"github.com/coffer-dev/coffer/internal/limit"
+	"github.com/coffer-dev/coffer/internal/metrics"
 	"github.com/coffer-dev/coffer/internal/scheduler"
 	"github.com/coffer-dev/coffer/internal/seal"
 	"github.com/coffer-dev/coffer/internal/server"
@@ -123,6 +125,14 @@ type Config struct {
 	// RewrapBatch is how many versions one transaction of the key-rewrap
 	// job examines; engine.DefaultRewrapBatch when 0.
 	RewrapBatch int
+	// Metrics serves GET /metrics (docs/operations.md), behind
+	// MetricsToken when it is set.
+	Metrics      bool
+	MetricsToken string
+	// RateLimits are the rate limits, concurrency cap and throttling of
+	// failed authentications of the dialects (internal/limit); its zero
+	// value limits nothing.
+	RateLimits limit.Config
 	// Now is the clock of the engine: what is due, timestamps. Leases run
 	// on the system clock (and the database's) whatever it is.
 	Now    func() time.Time
@@ -147,6 +157,8 @@ type Node struct {
 	flusher   *accessFlusher
 	audit     *audit.Writer
 	listener  *listener
+	metrics   *metrics.Registry // nil without Config.Metrics
+	limiter   *limit.Limiter    // nil without limits
 	log       *slog.Logger
 }
 
@@ -215,7 +227,10 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		return nil, ErrNoRootKey
 	}
 
-	n := &Node{log: cfg.Logger}
+	n := &Node{log: cfg.Logger, limiter: limit.New(cfg.RateLimits)}
+	if cfg.Metrics {
+		n.metrics = metrics.New()
+	}
 	defer func() {
 		if err != nil {
 			n.closeStores()
@@ -305,6 +320,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 			// start was left by a crash.
 			SweepAllAtOpen: cfg.Store == "",
 			Logger:         cfg.Logger,
+			ObserveCommit:  n.observeAuditCommit(),
 		})
 		if err := n.audit.Open(ctx); err != nil {
 			n.audit = nil
@@ -316,6 +332,7 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Audit: n.auditWrite(), Webhooks: webhook.New(cfg.Webhook), JobTimeout: cfg.JobTimeout,
 		Dump:        dumpTo(n.raw),
 		RewrapBatch: cfg.RewrapBatch,
+		ObserveTx:   n.observeTx(),
 	})
 	// Key vaults deploy to their targets through these clients (sync job).
 	n.Engine.SetTargets(&target.Clients{})
@@ -355,10 +372,17 @@ func Open(ctx context.Context, cfg Config) (_ *Node, err error) {
 		Audit:       n.auditWrite(),
 		AuditExpect: n.auditExpect(),
 		NoAudit:     cfg.NoAudit,
+
+		Metrics:      n.metrics,
+		MetricsToken: cfg.MetricsToken,
+		Limiter:      n.limiter,
 	}); err != nil {
 		return nil, err
 	}
-	n.scheduler = newScheduler(cfg, n.store, n.Engine)
+	n.scheduler = newScheduler(cfg, n.store, n.Engine, n.metrics)
+	if err := n.registerMetrics(); err != nil {
+		return nil, err
+	}
 	n.flusher = startAccessFlusher(n.Engine, cfg.AccessFlushInterval, cfg.Logger)
 	return n, nil
 }

@@ -32,6 +32,7 @@ const (
 	codeInternal     = 50401281 // 0x03011001 REST / General / Internal
 	codeNoRoute      = 50417665 // 0x03015001 REST / General / Not Found
 	codeUnavailable  = 50425857 // 0x03017001 REST / General / Unavailable
+	codeTooMany      = 50434049 // 0x03019001 REST / General / Too Many Requests
 )
 
 // errorStatus is the one table from coffer error codes to this dialect's
@@ -49,6 +50,7 @@ var errorStatus = map[string]struct {
 	coffer.EUNAUTHENTICATED: {http.StatusUnauthorized, codeUnauthorized},
 	coffer.EFORBIDDEN:       {http.StatusForbidden, codeForbidden},
 	coffer.EUNAVAILABLE:     {http.StatusServiceUnavailable, codeUnavailable},
+	coffer.ETOOMANY:         {http.StatusTooManyRequests, codeTooMany},
 	coffer.EINTERNAL:        {http.StatusInternalServerError, codeInternal},
 }
 

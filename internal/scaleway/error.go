@@ -53,6 +53,7 @@ var errorStatus = map[string]struct {
 	coffer.EFORBIDDEN:       {http.StatusForbidden, "permissions_denied"},
 	coffer.EQUOTA:           {http.StatusForbidden, "quotas_exceeded"},
 	coffer.EUNAVAILABLE:     {http.StatusServiceUnavailable, "unavailable"},
+	coffer.ETOOMANY:         {http.StatusTooManyRequests, "too_many_requests"},
 	coffer.EINTERNAL:        {http.StatusInternalServerError, "internal_error"},
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/auth"
+	"github.com/coffer-dev/coffer/internal/limit"
 )
 
 // Service is what this dialect needs of the engine.
@@ -32,6 +33,9 @@ type Config struct {
 	// MaxBodySize bounds request bodies; 1 MiB when 0.
 	MaxBodySize int64
 	Logger      *slog.Logger
+	// Limiter, when set, applies rate limits and the throttling of
+	// failed authentications to the routes that authenticate.
+	Limiter *limit.Limiter
 }
 
 // Handler serves the API, mounted at "/secret-manager" (the paths below
@@ -59,6 +63,7 @@ func New(cfg Config) *Handler {
 	}
 	h.auth = auth.New(auth.Config{
 		Service: cfg.Service,
+		Limiter: cfg.Limiter,
 		Schemes: []auth.Scheme{auth.ClientCertificate, auth.XAuthToken},
 		Fail:    func(w http.ResponseWriter, r *http.Request, err error) { h.writeError(r.Context(), w, err) },
 	})

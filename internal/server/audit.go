@@ -27,7 +27,10 @@ const (
 // mount's handler gets (see route): its Pattern is the route that served
 // it.
 func (s *Server) serveMount(w http.ResponseWriter, r *http.Request, m *mount, h http.Handler, start time.Time) {
-	ctx := r.Context()
+	// The request's work ends when its client leaves (net/http ends the
+	// context) or when no answer could be written any more.
+	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.RequestTimeout)
+	defer cancel()
 	// Announce the record (see Config.AuditExpect); release is idempotent,
 	// and also runs if the handler aborts the request.
 	release := func() {}
@@ -82,7 +85,7 @@ func (s *Server) serveMount(w http.ResponseWriter, r *http.Request, m *mount, h 
 				"request_id", coffer.RequestIDFromContext(ctx), "error", err)
 			buf.dropHeader()
 			m.Errors.WriteInternalError(w, r)
-			s.logRequest(r, http.StatusInternalServerError, start)
+			s.finish(r, m, http.StatusInternalServerError, start)
 			return
 		}
 	}
@@ -91,7 +94,15 @@ func (s *Server) serveMount(w http.ResponseWriter, r *http.Request, m *mount, h 
 	} else {
 		buf.send()
 	}
-	s.logRequest(r, buf.status, start)
+	s.finish(r, m, buf.status, start)
+}
+
+// finish counts and logs a request a mount answered with status.
+func (s *Server) finish(r *http.Request, m *mount, status int, start time.Time) {
+	if s.cfg.Metrics != nil {
+		s.routeMetrics(r, m).Observe(status, time.Since(start))
+	}
+	s.logRequest(r, status, start)
 }
 
 // logRequest writes the access log line of a request, at debug level: the

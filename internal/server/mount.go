@@ -56,6 +56,8 @@ type mount struct {
 	// key is the prefix with wildcards blanked, to find two mounts that
 	// would serve the same paths.
 	key string
+	// series are the metrics of its routes (metrics.go).
+	series routeSeries
 }
 
 func newMount(m Mount) (*mount, error) {

@@ -28,20 +28,20 @@ type Service interface {
 // operational endpoints (/healthz, /readyz) are outside every mount.
 func routes(cfg Config) []Mount {
 	scw := scaleway.New(scaleway.Config{
-		Service: cfg.Service, Regions: cfg.Regions, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger,
+		Service: cfg.Service, Regions: cfg.Regions, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger, Limiter: cfg.Limiter,
 	})
 	vault := vaultkv.New(vaultkv.Config{
-		Service: cfg.Service, System: true, MaxBodySize: cfg.MaxBodySize, Now: cfg.Now, Logger: cfg.Logger,
+		Service: cfg.Service, System: true, MaxBodySize: cfg.MaxBodySize, Now: cfg.Now, Logger: cfg.Logger, Limiter: cfg.Limiter,
 	})
 	// OKMS serves the Vault KV v2 API too, on the okmsId's project.
 	okmsVault := vaultkv.New(vaultkv.Config{
-		Service: cfg.Service, Project: okms.Project, MaxBodySize: cfg.MaxBodySize, Now: cfg.Now, Logger: cfg.Logger,
+		Service: cfg.Service, Project: okms.Project, MaxBodySize: cfg.MaxBodySize, Now: cfg.Now, Logger: cfg.Logger, Limiter: cfg.Limiter,
 	})
-	okmsAPI := okms.New(okms.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
-	naver := ncloud.New(ncloud.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
-	imcoAPI := imco.New(imco.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
-	admin := adminapi.New(cfg.Service, cfg.Logger).WithSystem(cfg.System)
-	ui := console.New(console.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger})
+	okmsAPI := okms.New(okms.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger, Limiter: cfg.Limiter})
+	naver := ncloud.New(ncloud.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger, Limiter: cfg.Limiter})
+	imcoAPI := imco.New(imco.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger, Limiter: cfg.Limiter})
+	admin := adminapi.New(cfg.Service, cfg.Logger).WithSystem(cfg.System).WithLimiter(cfg.Limiter)
+	ui := console.New(console.Config{Service: cfg.Service, MaxBodySize: cfg.MaxBodySize, Logger: cfg.Logger, Limiter: cfg.Limiter})
 
 	return []Mount{
 		{Name: "scaleway", Prefix: "/secret-manager", Handler: scw, Errors: scw},

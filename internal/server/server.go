@@ -20,6 +20,8 @@ import (
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/adminapi"
+	"github.com/coffer-dev/coffer/internal/limit"
+	"github.com/coffer-dev/coffer/internal/metrics"
 )
 
 // Config configures a Server.
@@ -61,6 +63,20 @@ type Config struct {
 	// NoAudit serves without an audit trail (benchmarks compare with it).
 	// Without it, a server without Audit cannot be built.
 	NoAudit bool
+
+	// Metrics, when set, counts and times the requests of every mount,
+	// and is served at GET /metrics, outside the mounts (metrics.go).
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	Metrics      *metrics.Registry
+	MetricsToken string
+	// Limiter, when set, applies rate limits to the dialects' routes that
+	// authenticate (internal/limit).
+	Limiter *limit.Limiter
+	// RequestTimeout bounds the work of a request: its context ends then,
+	// as it does when its client leaves, so that a long listing stops
+	// when no one can receive its answer. The write timeout of the
+	// listeners (30 s) when 0.
+	RequestTimeout time.Duration
 }
 
 // Server serves coffer over HTTP.
@@ -94,6 +110,9 @@ func New(cfg Config) (*Server, error) {
 func build(cfg Config, mounts []Mount) (*Server, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RequestTimeout <= 0 {
+		cfg.RequestTimeout = writeTimeout
 	}
 	if cfg.Audit == nil && !cfg.NoAudit {
 		return nil, errors.New("server: a server without an audit trail must say so (NoAudit)")
@@ -140,6 +159,9 @@ func (s *Server) opsRoutes() *http.ServeMux {
 		}
 		writeStatus(w, http.StatusOK, "ok")
 	})
+	if s.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", s.metricsHandler())
+	}
 	return mux
 }
 
@@ -172,12 +194,16 @@ func (s *Server) Open() error {
 	return nil
 }
 
+// writeTimeout is how long a listener gives a request, from the end of its
+// headers to the end of its answer.
+const writeTimeout = 30 * time.Second
+
 func (s *Server) newHTTPServer() *http.Server {
 	return &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
+		WriteTimeout:      writeTimeout,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),

@@ -26,6 +26,7 @@ var errorStatus = map[string]int{
 	coffer.EUNAUTHENTICATED: http.StatusForbidden,
 	coffer.EFORBIDDEN:       http.StatusForbidden,
 	coffer.EUNAVAILABLE:     http.StatusServiceUnavailable,
+	coffer.ETOOMANY:         http.StatusTooManyRequests,
 	coffer.EINTERNAL:        http.StatusInternalServerError,
 }
 

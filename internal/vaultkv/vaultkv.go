@@ -21,6 +21,7 @@ import (
 
 	"github.com/coffer-dev/coffer"
 	"github.com/coffer-dev/coffer/internal/auth"
+	"github.com/coffer-dev/coffer/internal/limit"
 )
 
 // Service is what this dialect needs of the engine.
@@ -47,6 +48,9 @@ type Config struct {
 	// Now is the clock of the engine; time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
+	// Limiter, when set, applies rate limits and the throttling of
+	// failed authentications to the routes that authenticate.
+	Limiter *limit.Limiter
 }
 
 // Handler serves the API at a mount such as "/v1" (the paths below are
@@ -77,6 +81,7 @@ func New(cfg Config) *Handler {
 	}
 	h.auth = auth.New(auth.Config{
 		Service: cfg.Service,
+		Limiter: cfg.Limiter,
 		Schemes: []auth.Scheme{auth.ClientCertificate, auth.XVaultToken, auth.Bearer},
 		Fail: func(w http.ResponseWriter, r *http.Request, err error) {
 			switch {
@@ -84,6 +89,10 @@ func New(cfg Config) *Handler {
 				err = errNoToken
 			case coffer.ErrorCode(err) == coffer.EUNAUTHENTICATED:
 				err = errBadToken
+			default:
+				// A limit (internal/limit), or a fault of the check.
+				h.writeError(r.Context(), w, err)
+				return
 			}
 			h.writeError(r.Context(), w, err)
 			coffer.AuditEntryFromContext(r.Context()).SetErrorCode(coffer.EUNAUTHENTICATED)

@@ -74,6 +74,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.Store) {
 		{"KeyRotations", testKeyRotations},
 		{"ScanVersionData", testScanVersionData},
 		{"RootWrapped", testRootWrapped},
+		{"SyncStates", testSyncStates},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
