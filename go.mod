@@ -2,6 +2,8 @@ module github.com/coffer-dev/coffer
 
 go 1.26.8
 
+toolchain go1.27.3
+
 require (
 	github.com/chromedp/chromedp v0.23.1
 	github.com/google/go-cmp v0.7.0
