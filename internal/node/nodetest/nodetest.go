@@ -106,7 +106,13 @@ func NewRootKey() string {
 // Start opens a node and serves it; the node stops when the test ends.
 func Start(t testing.TB, opts ...Option) *Node {
 	t.Helper()
-	cfg := node.Config{DataDir: t.TempDir(), RootKey: NewRootKey(), Regions: []string{"fr-par", "nl-ams"}}
+	// A data directory as coffer makes one: private (t.TempDir is 0755,
+	// which a node warns about).
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	cfg := node.Config{DataDir: dir, RootKey: NewRootKey(), Regions: []string{"fr-par", "nl-ams"}}
 	if testing.Verbose() || os.Getenv("COFFER_TEST_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
