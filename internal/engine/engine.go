@@ -208,11 +208,24 @@ func (e *Engine) view(ctx context.Context, fn func(tx storage.Tx) error) error {
 // it committed.
 func (e *Engine) update(ctx context.Context, fn func(tx storage.Tx) error) error {
 	if e.observeTx == nil {
-		return e.updateStore(ctx, fn)
+		return fullErr(e.updateStore(ctx, fn))
 	}
 	start := time.Now()
 	err := e.updateStore(ctx, fn)
 	e.observeTx(true, time.Since(start), err)
+	return fullErr(err)
+}
+
+// errFull is what a change refused for want of space answers: the store
+// is unavailable for changes, not broken, and a client may retry.
+var errFull = &coffer.Error{Code: coffer.EUNAVAILABLE,
+	Message: "the store has no space left: changes are refused until space is freed"}
+
+// fullErr turns storage.ErrFull into errFull.
+func fullErr(err error) error {
+	if err != nil && errors.Is(err, storage.ErrFull) {
+		return errFull
+	}
 	return err
 }
 

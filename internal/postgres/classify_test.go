@@ -27,6 +27,7 @@ func TestClassify(t *testing.T) {
 		{"foreign key", pgErr("23503"), storage.ErrConflict},
 		{"serialization", pgErr("40001"), storage.ErrConflict},
 		{"deadlock", pgErr("40P01"), storage.ErrConflict},
+		{"disk full", pgErr("53100"), storage.ErrFull},
 		{"other code, conflict-like message", pgErr("22001"), nil},
 		{"not a server error", errors.New("duplicate key value violates unique constraint"), nil},
 	}
@@ -36,7 +37,7 @@ func TestClassify(t *testing.T) {
 			if !errors.Is(got, tt.err) {
 				t.Errorf("classify(%v) = %v: the driver error left the chain", tt.err, got)
 			}
-			for _, e := range []error{storage.ErrNotFound, storage.ErrConflict} {
+			for _, e := range []error{storage.ErrNotFound, storage.ErrConflict, storage.ErrFull} {
 				if errors.Is(got, e) != (e == tt.want) {
 					t.Errorf("classify(%v) = %v; want it to be %v", tt.err, got, tt.want)
 				}

@@ -260,6 +260,7 @@ const (
 	codeForeignKeyViolation  = "23503"
 	codeSerializationFailure = "40001"
 	codeDeadlockDetected     = "40P01"
+	codeDiskFull             = "53100"
 )
 
 // classify maps a driver error to the storage error it means, keeping the
@@ -279,6 +280,8 @@ func errorKind(err error) sqlstore.ErrorKind {
 		return sqlstore.Conflict
 	case codeForeignKeyViolation:
 		return sqlstore.ForeignKey
+	case codeDiskFull:
+		return sqlstore.Full
 	}
 	return sqlstore.Fault
 }

@@ -416,7 +416,7 @@ func classify(err error) error { return dialect().Classify(err) }
 // errorKind classifies a driver error by its extended result code:
 // sql.ErrNoRows; uniqueness and primary-key violations and a lock wait given
 // up (SQLITE_BUSY, whatever the extended code) are conflicts; foreign-key
-// violations apart.
+// violations apart; SQLITE_FULL is a full disk.
 func errorKind(err error) sqlstore.ErrorKind {
 	if errors.Is(err, sql.ErrNoRows) {
 		return sqlstore.NoRows
@@ -431,8 +431,11 @@ func errorKind(err error) sqlstore.ErrorKind {
 	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 		return sqlstore.ForeignKey
 	}
-	if e.Code()&0xff == sqlite3.SQLITE_BUSY {
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY:
 		return sqlstore.Conflict
+	case sqlite3.SQLITE_FULL:
+		return sqlstore.Full
 	}
 	return sqlstore.Fault
 }

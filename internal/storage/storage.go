@@ -24,6 +24,10 @@ var (
 	// ErrConflict means a uniqueness constraint was violated, or a
 	// serialization failure lost against a concurrent transaction.
 	ErrConflict = errors.New("storage: conflict")
+	// ErrFull means the store has no space left for a write (SQLite's
+	// SQLITE_FULL, PostgreSQL's disk_full): the store refuses changes
+	// until space is freed, and nothing of the failed one is kept.
+	ErrFull = errors.New("storage: no space left")
 )
 
 // Store gives transactions over coffer's records.

@@ -68,6 +68,8 @@ const (
 	// ForeignKey is a foreign-key violation: a conflict, unless the
 	// caller knows which record was missing.
 	ForeignKey
+	// Full is a write refused for want of space.
+	Full
 )
 
 // Dialect is what a backend's SQL and driver differ in.
@@ -125,6 +127,8 @@ func (d Dialect) Classify(err error) error {
 		return fmt.Errorf("%w: %w", storage.ErrNotFound, err)
 	case Conflict, ForeignKey:
 		return fmt.Errorf("%w: %w", storage.ErrConflict, err)
+	case Full:
+		return fmt.Errorf("%w: %w", storage.ErrFull, err)
 	}
 	return err
 }
