@@ -76,7 +76,8 @@ func decodeJSON(body []byte, v any) error {
 		)
 		switch {
 		case errors.As(err, &te) && te.Field != "":
-			return coffer.Invalid(te.Field, coffer.ReasonFormat, te.Field+" must be "+jsonTypeName(te.Type.String()))
+			field := coffer.JSONArgument(v, te.Field)
+			return coffer.Invalid(field, coffer.ReasonFormat, field+" must be "+jsonTypeName(te.Type.String()))
 		case errors.As(err, &se):
 			return coffer.Invalid("body", coffer.ReasonFormat, fmt.Sprintf("body is malformed JSON at byte %d", se.Offset))
 		}

@@ -53,7 +53,8 @@ func decodeJSON(body []byte, v any) error {
 		)
 		switch {
 		case errors.As(err, &te) && te.Field != "":
-			return coffer.Invalid(te.Field, coffer.ReasonFormat, fmt.Sprintf("%s must be %s, not %s", te.Field, jsonTypeName(te.Type.String()), te.Value))
+			field := coffer.JSONArgument(v, te.Field)
+			return coffer.Invalid(field, coffer.ReasonFormat, fmt.Sprintf("%s must be %s, not %s", field, jsonTypeName(te.Type.String()), te.Value))
 		case errors.As(err, &te):
 			return coffer.Invalid("body", coffer.ReasonFormat, "the request body must be a JSON object")
 		case errors.As(err, &se):
