@@ -30,9 +30,11 @@ func (s *NewSession) String() string {
 // key or client certificate, checked again on every use, so that a session
 // grants exactly what the credential grants, and no longer than it does.
 type SessionService interface {
-	// CreateSession opens a session for the caller in ctx. Returns
-	// EUNAUTHENTICATED.
-	CreateSession(ctx context.Context) (*NewSession, error)
+	// CreateSession opens a session for the caller in ctx. replaces is the
+	// token of the session the browser holds, if any: it ends in the same
+	// transaction, so that logging in again leaves no session behind.
+	// Returns EUNAUTHENTICATED.
+	CreateSession(ctx context.Context, replaces string) (*NewSession, error)
 	// AuthenticateSession returns the caller of a session token: the
 	// session must exist, be neither idle nor past its end, and its
 	// principal and credential must still be valid. Returns

@@ -12,7 +12,7 @@ import (
 // everywhere: sessions are rows of the shared store.
 func TestSessionsAcrossNodes(t *testing.T) {
 	c := startCluster(t, 2)
-	s, err := c.nodes[0].Engine.CreateSession(c.ctxs[0])
+	s, err := c.nodes[0].Engine.CreateSession(c.ctxs[0], "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -151,7 +151,11 @@ func (h *Handler) showLogin(w http.ResponseWriter, r *http.Request, status int, 
 
 // createSession exchanges the login's credential for a session.
 func (h *Handler) createSession(w http.ResponseWriter, r *http.Request) error {
-	s, err := h.svc.CreateSession(r.Context())
+	replaces := ""
+	if ck, err := r.Cookie(sessionCookie); err == nil {
+		replaces = ck.Value
+	}
+	s, err := h.svc.CreateSession(r.Context(), replaces)
 	if err != nil {
 		return err
 	}

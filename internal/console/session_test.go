@@ -2,6 +2,7 @@ package console_test
 
 import (
 	"net/http"
+	"net/url"
 	"testing"
 	"time"
 
@@ -62,4 +63,30 @@ func TestSessionExpiry(t *testing.T) {
 		t.Fatal(err)
 	}
 	ok(ops, "the principal deleted", http.StatusUnauthorized)
+}
+
+// TestLoginAgainEndsTheOldSession checks that logging in again in the same
+// browser ends the session it held: its cookie, replayed, is refused, and
+// only one session is left.
+func TestLoginAgainEndsTheOldSession(t *testing.T) {
+	n := nodetest.Start(t)
+	b := newBrowser(t, n)
+	b.login(n.Creds.SecretKey)
+	old := b.cookie("coffer_session")
+	if old == nil {
+		t.Fatal("no session cookie after a login")
+	}
+	b.login(n.Creds.SecretKey)
+	if now := b.cookie("coffer_session"); now == nil || now.Value == old.Value {
+		t.Fatal("the second login kept the first session's token")
+	}
+	if got := sessions(t, n); got != 1 {
+		t.Fatalf("%d sessions after logging in twice, want 1", got)
+	}
+	replay := newBrowser(t, n)
+	u, _ := url.Parse(n.URL + "/ui/")
+	replay.jar.SetCookies(u, []*http.Cookie{{Name: old.Name, Value: old.Value, Path: "/ui"}})
+	if p := replay.get("/ui/"); p.status != http.StatusUnauthorized {
+		t.Fatalf("the replaced session's cookie: %d, want 401", p.status)
+	}
 }

@@ -47,9 +47,10 @@ func sessionHash(token string) []byte {
 	return h[:]
 }
 
-// CreateSession opens a session for the caller in ctx, and removes some
-// expired sessions in the same transaction. Returns EUNAUTHENTICATED.
-func (e *Engine) CreateSession(ctx context.Context) (*coffer.NewSession, error) {
+// CreateSession opens a session for the caller in ctx, and ends the one it
+// replaces and some expired sessions in the same transaction. Returns
+// EUNAUTHENTICATED.
+func (e *Engine) CreateSession(ctx context.Context, replaces string) (*coffer.NewSession, error) {
 	c, err := caller(ctx)
 	if err != nil {
 		return nil, err
@@ -73,6 +74,11 @@ func (e *Engine) CreateSession(ctx context.Context) (*coffer.NewSession, error) 
 		}
 		if _, err := st.DeleteExpiredSessions(ctx, now.Add(-coffer.SessionIdleTimeout), now, sessionSweep); err != nil {
 			return err
+		}
+		if replaces != "" && len(replaces) <= 256 {
+			if err := st.DeleteSession(ctx, sessionHash(replaces)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return err
+			}
 		}
 		return st.CreateSession(ctx, s)
 	})
